@@ -1,0 +1,1 @@
+"""The HTTP API: validates input, delegates to domain services, maps errors once."""

@@ -1,0 +1,25 @@
+"""Liveness and database reachability."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from ocx import __version__
+from ocx.api.deps import SessionDep
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    database: str
+
+
+@router.get("/health", response_model=Health)
+def health(session: SessionDep) -> Health:
+    """Whether the server is up and reaches its database (no authentication)."""
+    session.execute(text("SELECT 1"))
+    return Health(status="ok", version=__version__, database=session.get_bind().dialect.name)

@@ -1,0 +1,79 @@
+"""The one typed settings object, read from ``OCX_*`` environment variables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "ocx-development-secret-key-change-me"
+
+
+class Environment(StrEnum):
+    """Where OCX runs; only development accepts the built-in secret key."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{Path('var') / 'ocx.db'}"
+
+
+def _default_task_broker_url() -> str:
+    return f"sqlite:///{Path('var') / 'tasks.db'}"
+
+
+class Settings(BaseSettings):
+    """Server-side settings. Build one with ``Settings()``; nothing reads them at import."""
+
+    model_config = SettingsConfigDict(env_prefix="OCX_", env_file=None, extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = Field(default_factory=_default_database_url)
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    # Huey storage: sqlite:///path (embedded, no server), redis://host:port/db, memory://
+    task_broker_url: str = Field(default_factory=_default_task_broker_url)
+    workers: int = Field(default=2, ge=0, le=64, description="worker threads in `ocx serve`")
+    operation_lease_s: float = Field(default=60.0, gt=0)
+    operation_max_attempts: int = Field(default=8, ge=1)
+    operation_backoff_s: float = Field(default=2.0, gt=0)
+    operation_backoff_max_s: float = Field(default=300.0, gt=0)
+    sweep_interval_s: int = Field(default=5, ge=1, le=60)
+    token_default_ttl_days: int = Field(default=90, ge=1, le=3650)
+    log_level: str = "INFO"
+    log_json: bool = False
+    # Driver configuration for the notifier interface (see docs/drivers.md).
+    notifier_driver: str = "fake"
+    notifier_settings: dict[str, object] = Field(default_factory=dict)
+    cookie_secure: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        insecure = self.secret_key.get_secret_value() in ("", DEV_SECRET_KEY)
+        if insecure and self.environment is not Environment.DEVELOPMENT:
+            raise ValueError(
+                "OCX_SECRET_KEY is unset or left at the development default; "
+                f"set a random secret to run with OCX_ENVIRONMENT={self.environment.value}"
+            )
+        if len(self.secret_key.get_secret_value()) < 16:
+            raise ValueError("OCX_SECRET_KEY must be at least 16 characters long")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is the embedded SQLite default."""
+        return self.database_url.startswith("sqlite")
+
+
+class ClientSettings(BaseSettings):
+    """What the CLI needs to reach an OCX server."""
+
+    model_config = SettingsConfigDict(env_prefix="OCX_", env_file=None, extra="ignore")
+
+    url: str = "http://127.0.0.1:8080"
+    token: SecretStr | None = None
+    timeout_s: float = 30.0

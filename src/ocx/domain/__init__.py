@@ -1,0 +1,1 @@
+"""Domain services: the rules of OCX, between the API and persistence/drivers."""

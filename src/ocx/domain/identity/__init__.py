@@ -1,0 +1,1 @@
+"""Identity: organizations, users, projects, memberships and API tokens."""

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models' base, engine and session factories, migrations."""

@@ -1,0 +1,93 @@
+"""Database-backed fixtures: every test here runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, delete
+
+from ocx.api.app import create_app
+from ocx.config import Environment, Settings
+from ocx.persistence.db import make_engine
+from ocx.persistence.migrate import upgrade
+from ocx.persistence.models import Base
+from ocx.runtime import Runtime, build_runtime
+from tests.servers.postgres import postgres_server, temporary_database
+from tests.support.world import World, build_world
+
+TEST_SECRET = "test-secret-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_dsn() -> Iterator[str]:
+    """A reachable PostgreSQL server (the machine's, or one started for the run)."""
+    with postgres_server() as dsn:
+        yield dsn
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql",
+                                                                marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[str]:
+    """A fresh, migrated-to-nothing database URL on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'ocx.db'}"
+        return
+    admin_dsn = request.getfixturevalue("postgres_admin_dsn")
+    with temporary_database(admin_dsn) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a database migrated with Alembic (so migrations are tested too)."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(migrated_engine: Engine) -> Iterator[Engine]:
+    """The migrated engine, emptied after each test."""
+    yield migrated_engine
+    with migrated_engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(delete(table))
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Test settings: no worker threads, an in-memory task queue."""
+    return Settings(environment=Environment.TEST, database_url=database_url,
+                    secret_key=TEST_SECRET, workers=0, task_broker_url="memory://",
+                    cookie_secure=False)
+
+
+@pytest.fixture
+def runtime(settings: Settings, engine: Engine) -> Runtime:
+    """A runtime sharing the test engine."""
+    return build_runtime(settings, engine=engine)
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> FastAPI:
+    """The API app."""
+    return create_app(runtime=runtime)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An unauthenticated HTTP client for the app."""
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def world(runtime: Runtime) -> World:
+    """Two organizations, each with an admin, a project, a PI, a manager and a member."""
+    return build_world(runtime)
