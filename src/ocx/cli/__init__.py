@@ -1,0 +1,1 @@
+"""The ``ocx`` command line: ``ocx <noun> <verb>``, talking to the API (server commands aside)."""

@@ -1,0 +1,1 @@
+"""Workers: run journalled operations and periodic tasks (reconcilers, expiry, sweeps)."""
