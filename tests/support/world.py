@@ -55,8 +55,8 @@ def build_world(runtime: Runtime) -> World:
     """Create the world in the database and return handles to it."""
     world = World()
     with runtime.sessions() as session, session.begin():
-        _person(session, world, "operator", "operator@ocx.test", operator=True)
-        _person(session, world, "outsider", "outsider@elsewhere.test")
+        _person(session, world, "operator", "operator@ocx.example.org", operator=True)
+        _person(session, world, "outsider", "outsider@elsewhere.example.org")
         for side in ("a", "b"):
             org = Organization(name=f"org-{side}", display_name=f"Org {side.upper()}")
             session.add(org)
@@ -66,11 +66,12 @@ def build_world(runtime: Runtime) -> World:
             session.flush()
             world.org_ids[side] = str(org.id)
             world.project_ids[side] = str(project.id)
-            admin = _person(session, world, f"admin_{side}", f"admin@{side}.test")
+            admin = _person(session, world, f"admin_{side}", f"admin@{side}.example.org")
             session.add(OrgMembership(organization_id=org.id, user_id=admin.id,
                                       role=OrgRole.ADMIN))
             for role in ProjectRole:
-                user = _person(session, world, f"{role.value}_{side}", f"{role.value}@{side}.test")
+                email = f"{role.value}@{side}.example.org"
+                user = _person(session, world, f"{role.value}_{side}", email)
                 session.add(OrgMembership(organization_id=org.id, user_id=user.id))
                 session.add(Membership(project_id=project.id, user_id=user.id, role=role))
     return world

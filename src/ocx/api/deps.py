@@ -42,7 +42,9 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so a failed commit is an error
+# response and never a success the client saw for a change that was lost.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_actor(

@@ -13,7 +13,7 @@ from ocx.domain.identity.models import Membership, Project
 from ocx.domain.policy import Action
 
 router = APIRouter(prefix="/projects", tags=["projects"])
-ProjectRef = Annotated[str, Path(max_length=130, description="project id or name")]
+ProjectRef = Annotated[str, Path(max_length=130, description="project id, name, or ORG:NAME")]
 UserRef = Annotated[str, Path(max_length=320, description="user id or email")]
 
 

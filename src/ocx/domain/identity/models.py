@@ -86,7 +86,8 @@ class Project(IdMixin, TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
 
     organization: Mapped[Organization] = relationship(back_populates="projects")
-    memberships: Mapped[list[Membership]] = relationship(back_populates="project")
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", passive_deletes=True)
 
 
 class Membership(IdMixin, TimestampMixin, Base):

@@ -68,7 +68,7 @@ def find_user(session: Session, ref: str | uuid.UUID) -> User:
 
 
 def find_project(session: Session, ref: str | uuid.UUID) -> Project:
-    """A project by id, ``org/name``, or a name that is unique across organizations.
+    """A project by id, ``org:name`` (or ``org/name``), or a name unique across organizations.
 
     Raises:
         NotFound: no such project.
@@ -81,9 +81,9 @@ def find_project(session: Session, ref: str | uuid.UUID) -> Project:
             raise NotFound(f"project {ref} not found")
         return project
     stmt = select(Project).join(Organization)
-    text = str(ref).lower()
-    if "/" in text:
-        org_name, _, name = text.partition("/")
+    text = str(ref).lower().replace("/", ":")
+    if ":" in text:
+        org_name, _, name = text.partition(":")
         stmt = stmt.where(Organization.name == org_name, Project.name == name)
     else:
         stmt = stmt.where(Project.name == text)
@@ -91,7 +91,8 @@ def find_project(session: Session, ref: str | uuid.UUID) -> Project:
     if not found:
         raise NotFound(f"project {ref} not found")
     if len(found) > 1:
-        raise Conflict(f"several organizations have a project named {ref}; use ORG/{ref}")
+        raise Conflict(f"several organizations have a project named {ref}; "
+                       f"name it as ORGANIZATION:{ref}")
     return found[0]
 
 

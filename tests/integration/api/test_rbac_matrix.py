@@ -1,0 +1,150 @@
+"""Every endpoint x role x own/other organization: allowed or denied, as declared here.
+
+The expectations below are written independently of ``ocx.domain.policy`` so that a
+change to the policy that is not also made here fails the test. A new endpoint
+without an expectation fails ``test_every_endpoint_has_an_expectation``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.support.world import World
+
+ROLES = ["operator", "admin", "pi", "manager", "member", "outsider"]
+SIDES = ["own", "other"]
+PUBLIC_PATHS = {"/api/v1/health", "/api/v1/auth/login", "/api/v1/me"}
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to call one action against org ``s`` ("a" or "b"), and who may."""
+
+    method: str
+    path: str  # formatted with org, project, user (email of the member on that side)
+    allowed: Callable[[str, bool], bool]  # (role, own side) -> allowed
+    body: Callable[[World, str], dict[str, Any]] | None = None
+    sided: bool = True
+
+
+def everyone(role: str, own: bool) -> bool:
+    return True
+
+
+def only(*roles: str, own_only: bool = True) -> Callable[[str, bool], bool]:
+    def rule(role: str, own: bool) -> bool:
+        return role == "operator" or (role in roles and (own or not own_only))
+    return rule
+
+
+PROJECT_PEOPLE = ("admin", "pi", "manager", "member")
+LEADS = ("admin", "pi", "manager")
+
+CASES: dict[str, Case] = {
+    "organization.create": Case("POST", "/organizations", only(), sided=False,
+                                body=lambda w, s: {"name": "newco"}),
+    "organization.list": Case("GET", "/organizations", everyone, sided=False),
+    "organization.read": Case("GET", "/organizations/{org}", only(*PROJECT_PEOPLE)),
+    "organization.update": Case("PATCH", "/organizations/{org}", only("admin"),
+                                body=lambda w, s: {"description": "changed"}),
+    "organization.delete": Case("DELETE", "/organizations/{org}", only()),
+    "organization.member.list": Case("GET", "/organizations/{org}/members", only("admin")),
+    "organization.member.add": Case("POST", "/organizations/{org}/members", only("admin"),
+                                    body=lambda w, s: {"email": w["outsider"].email}),
+    "organization.member.remove": Case("DELETE", "/organizations/{org}/members/{user}",
+                                       only("admin")),
+    "user.create": Case("POST", "/users", only("admin"),
+                        body=lambda w, s: {"email": "new@x.example.org",
+                                           "organization": f"org-{s}"}),
+    "user.list": Case("GET", "/users", everyone, sided=False),
+    "user.read": Case("GET", "/users/{user}", lambda r, own: r in ("operator",)
+                      or (own and r in ("admin", "member"))),
+    "user.update": Case("PATCH", "/users/{user}", lambda r, own: r == "operator"
+                        or (own and r == "member"), body=lambda w, s: {"name": "Renamed"}),
+    "project.create": Case("POST", "/projects", only("admin"),
+                           body=lambda w, s: {"name": "new-proj", "organization": f"org-{s}"}),
+    "project.list": Case("GET", "/projects", everyone, sided=False),
+    "project.read": Case("GET", "/projects/{project}", only(*PROJECT_PEOPLE)),
+    "project.update": Case("PATCH", "/projects/{project}", only(*LEADS),
+                           body=lambda w, s: {"description": "changed"}),
+    "project.delete": Case("DELETE", "/projects/{project}", only("admin")),
+    "member.list": Case("GET", "/projects/{project}/members", only(*PROJECT_PEOPLE)),
+    "member.add": Case("POST", "/projects/{project}/members", only(*LEADS),
+                       body=lambda w, s: {"email": w["outsider"].email, "role": "member"}),
+    "member.update": Case("PATCH", "/projects/{project}/members/{user}", only(*LEADS),
+                          body=lambda w, s: {"role": "manager"}),
+    "member.remove": Case("DELETE", "/projects/{project}/members/{user}", only(*LEADS)),
+    "token.create": Case("POST", "/tokens", everyone, sided=False,
+                         body=lambda w, s: {"name": "laptop"}),
+    "token.list": Case("GET", "/tokens", everyone, sided=False),
+    "token.revoke": Case("DELETE", "/tokens/{token}", lambda r, own: r == "operator"
+                         or (own and r == "member")),
+    "audit.list": Case("GET", "/audit", lambda r, own: r in ("operator", "admin"), sided=False),
+}
+
+
+def _actor_key(role: str) -> str:
+    return role if role in ("operator", "outsider") else f"{role}_a"
+
+
+def _operations(app: FastAPI) -> list[tuple[str, str, dict[str, Any]]]:
+    """(METHOD, path, operation) for every /api/v1 endpoint, from the OpenAPI document."""
+    return [(method.upper(), path, op) for path, item in app.openapi()["paths"].items()
+            if path.startswith("/api/v1") for method, op in item.items()]
+
+
+def test_every_endpoint_has_an_expectation(app: FastAPI) -> None:
+    operations = _operations(app)
+    undeclared = [f"{m} {p}" for m, p, op in operations
+                  if p not in PUBLIC_PATHS and "x-ocx-action" not in op]
+    assert undeclared == [], "endpoints without a policy action"
+    declared = {op["x-ocx-action"]: (m, p) for m, p, op in operations if "x-ocx-action" in op}
+    assert sorted(set(declared) - set(CASES)) == [], "actions without an RBAC expectation"
+    assert sorted(set(CASES) - set(declared)) == [], "expectations for missing endpoints"
+    for action, case in CASES.items():
+        method, path = declared[action]
+        assert (case.method, "/api/v1" + case.path) == (method, path.replace(
+            "{token_id}", "{token}")), action
+
+
+def _matrix() -> list[Any]:
+    params = []
+    for action, case in CASES.items():
+        for role in ROLES:
+            for side in SIDES if case.sided else ["own"]:
+                params.append(pytest.param(action, role, side, id=f"{action}-{role}-{side}"))
+    return params
+
+
+def _token_of_member(client: TestClient, world: World, side: str) -> str:
+    listing = client.get("/api/v1/tokens", headers=world[f"member_{side}"].headers)
+    return str(listing.json()["items"][0]["id"])
+
+
+@pytest.mark.parametrize(("action", "role", "side"), _matrix())
+def test_rbac(client: TestClient, world: World, action: str, role: str, side: str) -> None:
+    case = CASES[action]
+    s = "a" if side == "own" else "b"
+    token_id = _token_of_member(client, world, s) if "{token}" in case.path else ""
+    path = "/api/v1" + case.path.format(org=f"org-{s}", project=world.project_ids[s],
+                                        user=world[f"member_{s}"].email, token=token_id)
+    body = case.body(world, s) if case.body else None
+    response = client.request(case.method, path, json=body,
+                              headers=world[_actor_key(role)].headers)
+    assert response.status_code < 500, response.text
+    expected = case.allowed(role, side == "own")
+    if expected:
+        assert response.status_code not in (401, 403, 404), (
+            f"{role} should be allowed to {action} ({side}): {response.text}")
+        assert response.status_code < 400 or (action, response.status_code) == (
+            "organization.delete", 409), response.text
+    else:
+        assert response.status_code in (403, 404), (
+            f"{role} should be denied {action} ({side}): {response.status_code} {response.text}")
+        assert response.json()["error"]["type"] in ("forbidden", "not_found")
