@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +25,9 @@ from ocx.domain.identity.passwords import hash_password
 from ocx.domain.policy import Action, Target
 from ocx.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ocx.persistence.pagination import Page, paginate
+
+
+RowT = TypeVar("RowT", Organization, User, Project, Membership)
 
 
 def _as_uuid(ref: str | uuid.UUID) -> uuid.UUID | None:
@@ -165,8 +168,9 @@ def delete_org(session: Session, actor: Actor, ref: str) -> None:
     session.delete(org)
 
 
-def _apply(session: Session, actor: Actor, row: Any, changes: dict[str, Any], action: str,
-           target_type: str, org_id: uuid.UUID | None) -> Any:
+def _apply(session: Session, actor: Actor, row: RowT, changes: dict[str, Any], action: str,
+           target_type: str, org_id: uuid.UUID | None) -> RowT:
+    """Set ``changes`` on ``row`` and audit what actually changed."""
     before = {key: getattr(row, key) for key in changes}
     for key, value in changes.items():
         setattr(row, key, value)
