@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ocx.domain import policy
 from ocx.domain.actor import Actor
@@ -25,7 +25,6 @@ from ocx.domain.identity.passwords import hash_password
 from ocx.domain.policy import Action, Target
 from ocx.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ocx.persistence.pagination import Page, paginate
-
 
 RowT = TypeVar("RowT", Organization, User, Project, Membership)
 
@@ -189,7 +188,8 @@ def list_org_members(session: Session, actor: Actor, org_ref: str, *, cursor: st
     """Who belongs to an organization, and who administers it."""
     org = find_org(session, org_ref)
     policy.authorize(actor, Action.ORG_MEMBER_LIST, Target(org_id=org.id))
-    stmt = select(OrgMembership).where(OrgMembership.organization_id == org.id)
+    stmt = (select(OrgMembership).options(joinedload(OrgMembership.user))
+            .where(OrgMembership.organization_id == org.id))
     return paginate(session, stmt, OrgMembership, cursor=cursor, limit=limit)
 
 
@@ -305,7 +305,7 @@ def list_projects(session: Session, actor: Actor, *, cursor: str | None, limit: 
                   organization: str | None = None, name: str | None = None) -> Page[Project]:
     """Projects the actor may see, optionally of one organization or by name prefix."""
     policy.authorize(actor, Action.PROJECT_LIST)
-    stmt = select(Project)
+    stmt = select(Project).options(joinedload(Project.organization))
     scope = policy.visible_project_scope(actor)
     if scope is not None:
         project_ids, org_ids = scope
@@ -353,7 +353,8 @@ def list_members(session: Session, actor: Actor, project_ref: str, *, cursor: st
     """A project's members and their roles."""
     project = find_project(session, project_ref)
     policy.authorize(actor, Action.MEMBER_LIST, project_target(project))
-    stmt = select(Membership).where(Membership.project_id == project.id)
+    stmt = (select(Membership).options(joinedload(Membership.user))
+            .where(Membership.project_id == project.id))
     return paginate(session, stmt, Membership, cursor=cursor, limit=limit)
 
 
