@@ -80,6 +80,14 @@ def admin_bootstrap(
         typer.echo(f"operator {user.email} is ready. API token (shown once):\n{secret}")
 
 
+@admin_app.command("policy")
+def admin_policy() -> None:
+    """Print who may take each API action (the policy table, as Markdown)."""
+    from ocx.domain.policy import render_markdown
+
+    typer.echo(render_markdown(), nl=False)
+
+
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8080,

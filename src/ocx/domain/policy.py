@@ -33,27 +33,27 @@ Rule = Callable[[Actor, Target], bool]
 
 
 def anyone(actor: Actor, target: Target) -> bool:
-    """Any authenticated user."""
+    """any signed-in user"""
     return actor.user_id is not None or actor.is_operator
 
 
 def operator(actor: Actor, target: Target) -> bool:
-    """OCX operators, who run the exchange."""
+    """operator"""
     return actor.is_operator
 
 
 def org_admin(actor: Actor, target: Target) -> bool:
-    """Administrators of the target's organization."""
+    """org admin"""
     return target.org_id is not None and actor.org_roles.get(target.org_id) is OrgRole.ADMIN
 
 
 def org_member(actor: Actor, target: Target) -> bool:
-    """Anyone affiliated with the target organization, directly or through a project."""
+    """org member (directly or through a project)"""
     return target.org_id is not None and target.org_id in actor.related_org_ids()
 
 
 def project_role(*roles: ProjectRole) -> Rule:
-    """Holders of one of ``roles`` in the target project."""
+    """Holders of one of ``roles`` in the target project (documented as below)."""
 
     def rule(actor: Actor, target: Target) -> bool:
         return target.project_id is not None and actor.project_roles.get(target.project_id) in roles
@@ -63,22 +63,22 @@ def project_role(*roles: ProjectRole) -> Rule:
 
 
 def itself(actor: Actor, target: Target) -> bool:
-    """The target user is the actor."""
+    """the user themself"""
     return target.user_id is not None and target.user_id == actor.user_id
 
 
 def admin_of_user(actor: Actor, target: Target) -> bool:
-    """Administrators of an organization the target user belongs to."""
+    """admin of an organization the user belongs to"""
     return bool(actor.admin_org_ids() & target.user_org_ids)
 
 
 def any_org_admin(actor: Actor, target: Target) -> bool:
-    """Administrators of at least one organization (they then see only theirs)."""
+    """admin of any organization (sees only theirs)"""
     return bool(actor.admin_org_ids())
 
 
 def owner(actor: Actor, target: Target) -> bool:
-    """The user who created the target."""
+    """its owner"""
     return target.owner_id is not None and target.owner_id == actor.user_id
 
 
@@ -88,7 +88,7 @@ def any_of(*rules: Rule) -> Rule:
     def rule(actor: Actor, target: Target) -> bool:
         return any(r(actor, target) for r in rules)
 
-    rule.__doc__ = " | ".join((r.__doc__ or r.__name__).strip() for r in rules)
+    rule.__doc__ = " or ".join((r.__doc__ or r.__name__).strip() for r in rules)
     return rule
 
 
@@ -229,3 +229,27 @@ def visible_project_scope(actor: Actor) -> tuple[set[uuid.UUID], set[uuid.UUID]]
     if actor.is_operator:
         return None
     return set(actor.project_roles), actor.admin_org_ids()
+
+
+def describe() -> list[tuple[str, str]]:
+    """(action, who may take it) for every action, as documented in docs/policy.md."""
+    return [(action.value, (RULES[action].__doc__ or "").strip())
+            for action in Action]
+
+
+def render_markdown() -> str:
+    """The policy table as Markdown (docs/policy.md is this text; a test keeps them equal)."""
+    lines = [
+        "# Who may do what",
+        "",
+        "Generated from `src/ocx/domain/policy.py` by `ocx admin policy`; a test fails when",
+        "this file and the code disagree. Roles: *operator* (global), *org admin* and",
+        "*org member* (an organization's), *pi*, *manager*, *member* (a project's).",
+        "Reading a target you may not see answers 404; seeing it without the right, 403.",
+        "List actions are open to every signed-in user and answer only what they may read.",
+        "",
+        "| action | who may |",
+        "|---|---|",
+    ]
+    lines += [f"| `{action}` | {who} |" for action, who in describe()]
+    return "\n".join(lines) + "\n"
