@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from ocx.domain.identity.models import OrgRole, ProjectRole
+from ocx.domain.identity.roles import OrgRole, ProjectRole
 
 
 @dataclass(frozen=True)

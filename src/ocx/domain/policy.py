@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ocx.domain.actor import Actor
-from ocx.domain.identity.models import OrgRole, ProjectRole
+from ocx.domain.identity.roles import OrgRole, ProjectRole
 from ocx.errors import Forbidden, NotFound
 
 

@@ -50,18 +50,24 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 
 def paginate(
-    session: Session, stmt: Select[Any], model: Any, *, cursor: str | None, limit: int
+    session: Session, stmt: Select[Any], model: Any, *, cursor: str | None, limit: int,
+    newest_first: bool = False,
 ) -> Page[Any]:
     """Run ``stmt`` ordered by (created_at, id), returning at most ``limit`` rows."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
     if cursor:
         created_at, row_id = decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(model.created_at > created_at,
-                and_(model.created_at == created_at, model.id > row_id))
-        )
-    rows = list(session.scalars(stmt.order_by(model.created_at, model.id).limit(limit + 1)))
+        if newest_first:
+            after = or_(model.created_at < created_at,
+                        and_(model.created_at == created_at, model.id < row_id))
+        else:
+            after = or_(model.created_at > created_at,
+                        and_(model.created_at == created_at, model.id > row_id))
+        stmt = stmt.where(after)
+    order = ((model.created_at.desc(), model.id.desc()) if newest_first
+             else (model.created_at, model.id))
+    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

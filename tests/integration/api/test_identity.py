@@ -225,3 +225,19 @@ def test_org_delete_refused_while_it_sponsors_projects(client: TestClient, world
     assert client.delete(f"{API}/projects/{world.project_ids['a']}", headers=h).status_code == 204
     assert client.delete(f"{API}/organizations/org-a", headers=h).status_code == 204
     assert client.get(f"{API}/organizations/org-a", headers=h).status_code == 404
+
+
+def test_audit_pages_newest_first(client: TestClient, world: World) -> None:
+    h = world["operator"].headers
+    for i in range(5):
+        client.post(f"{API}/organizations", json={"name": f"audited-{i}"}, headers=h)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"action": "organization.create", "order": "newest", "limit": 2,
+                  **({"cursor": cursor} if cursor else {})}
+        page = client.get(f"{API}/audit", params=params, headers=h).json()
+        seen += [event["changes"]["name"] for event in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert seen == [f"audited-{i}" for i in reversed(range(5))]

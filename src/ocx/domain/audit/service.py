@@ -76,6 +76,7 @@ def list_events(
     action: str | None = None,
     target_id: str | None = None,
     organization_id: uuid.UUID | None = None,
+    newest_first: bool = False,
 ) -> Page[AuditEvent]:
     """Audit events the actor may see: operators all, org admins their organizations'."""
     policy.authorize(actor, Action.AUDIT_LIST)
@@ -88,4 +89,5 @@ def list_events(
         stmt = stmt.where(AuditEvent.target_id == target_id)
     if organization_id:
         stmt = stmt.where(AuditEvent.organization_id == organization_id)
-    return paginate(session, stmt, AuditEvent, cursor=cursor, limit=limit)
+    return paginate(session, stmt, AuditEvent, cursor=cursor, limit=limit,
+                    newest_first=newest_first)

@@ -9,22 +9,11 @@ from enum import StrEnum
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ocx.domain.identity.roles import OrgRole, ProjectRole
 from ocx.persistence.base import Base, IdMixin, TimestampMixin
 
-
-class OrgRole(StrEnum):
-    """A user's role in an organization (an institution or a provider)."""
-
-    ADMIN = "admin"
-    MEMBER = "member"
-
-
-class ProjectRole(StrEnum):
-    """A user's role in a project; PI outranks manager outranks member."""
-
-    PI = "pi"
-    MANAGER = "manager"
-    MEMBER = "member"
+__all__ = ["ApiToken", "Membership", "OrgMembership", "OrgRole", "Organization", "Project",
+           "ProjectRole", "User"]
 
 
 def _enum(cls: type[StrEnum], name: str) -> Enum:

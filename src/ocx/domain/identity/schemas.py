@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from ocx.domain.identity.models import OrgRole, ProjectRole
+from ocx.domain.identity.roles import OrgRole, ProjectRole
 
 Slug = Annotated[
     str,
