@@ -43,13 +43,17 @@ class Settings(BaseSettings):
     operation_backoff_s: float = Field(default=2.0, gt=0)
     operation_backoff_max_s: float = Field(default=300.0, gt=0)
     sweep_interval_s: int = Field(default=5, ge=1, le=60)
+    worker_shutdown_timeout_s: float = Field(
+        default=30.0, gt=0, description="how long a stopping worker waits for running operations")
     token_default_ttl_days: int = Field(default=90, ge=1, le=3650)
     log_level: str = "INFO"
     log_json: bool = False
-    # Driver configuration for the notifier interface (see docs/drivers.md).
+    # Driver configuration for the notifier interface (see docs/architecture.md, Drivers).
     notifier_driver: str = "fake"
     notifier_settings: dict[str, object] = Field(default_factory=dict)
+    # Web UI session cookie: Secure unless serving plain http (development, tests).
     cookie_secure: bool = True
+    web_session_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

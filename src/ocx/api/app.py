@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,10 +10,11 @@ from fastapi import FastAPI
 
 from ocx import __version__
 from ocx.api.errors import install_error_handlers
-from ocx.api.middleware import RequestIdMiddleware
+from ocx.api.middleware import NulGuardMiddleware, RequestIdMiddleware
 from ocx.api.v1 import build_router
 from ocx.config import Settings
 from ocx.runtime import Runtime, build_runtime
+from ocx.workers.runner import start_embedded_workers
 
 DESCRIPTION = """OCX, an Open Cloud eXchange: identity, projects, allocations, bare metal
 and billing for a research cloud shared by many institutions and providers.
@@ -30,14 +32,21 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        # The single-process mode: worker threads next to the API (settings.workers).
+        consumer = start_embedded_workers(runtime) if runtime.settings.workers > 0 else None
+        try:
+            yield
+        finally:
+            if consumer is not None:
+                await asyncio.to_thread(consumer.stop, graceful=True)
 
     app = FastAPI(title="OCX", version=__version__, description=DESCRIPTION,
                   openapi_url="/openapi.json", docs_url="/api/docs", redoc_url=None,
                   lifespan=lifespan)
     app.state.runtime = runtime
     install_error_handlers(app)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(NulGuardMiddleware)
+    app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every answer has an id
     app.include_router(build_router(), prefix="/api/v1")
     if with_web:
         from ocx.web.routes import mount_web

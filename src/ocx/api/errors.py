@@ -62,8 +62,9 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(400, "bad_request", "request body is not valid JSON")
-    details = [{"field": _location(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))}
-               for e in errors]
+    # pydantic prefixes a validator's own message with "Value error, "; people need only ours.
+    details = [{"field": _location(tuple(e.get("loc", ()))),
+                "message": str(e.get("msg", "")).removeprefix("Value error, ")} for e in errors]
     message = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
     return error_response(422, "invalid_input", message or "invalid input", details)
 

@@ -9,10 +9,31 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ocx.api.errors import error_response
 from ocx.logging import request_id_var
 
 log = logging.getLogger("ocx.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class NulGuardMiddleware:
+    """Refuses NUL characters in the path or query string with a 400, before any handler.
+
+    No OCX name or filter can hold one, and PostgreSQL cannot store them in text.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and ("\x00" in scope["path"]
+                                        or b"%00" in scope.get("query_string", b"")
+                                        or b"\x00" in scope.get("query_string", b"")):
+            response = error_response(400, "bad_request",
+                                      "NUL characters are not allowed in URLs")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class RequestIdMiddleware:

@@ -241,3 +241,16 @@ def test_audit_pages_newest_first(client: TestClient, world: World) -> None:
         if not (cursor := page["next_cursor"]):
             break
     assert seen == [f"audited-{i}" for i in reversed(range(5))]
+
+
+def test_nul_characters_are_refused_everywhere(client: TestClient, world: World) -> None:
+    h = world["operator"].headers
+    body = client.post(f"{API}/organizations", json={"name": "nul", "description": "a\x00b"},
+                       headers=h)
+    assert body.status_code == 422
+    assert body.json()["error"]["message"] == "description: must not contain NUL characters"
+    query = client.get(f"{API}/projects?name=a%00b", headers=h)
+    assert query.status_code == 400
+    assert query.headers["x-request-id"]
+    path = client.get(f"{API}/organizations/a%00b", headers=h)
+    assert path.status_code == 400

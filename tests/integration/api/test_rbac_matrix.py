@@ -7,6 +7,7 @@ without an expectation fails ``test_every_endpoint_has_an_expectation``.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from ocx.domain.identity.models import User
+from ocx.domain.operations.models import Operation, OperationState
 from tests.support.world import World
 
 ROLES = ["operator", "admin", "pi", "manager", "member", "outsider"]
@@ -85,6 +89,10 @@ CASES: dict[str, Case] = {
     "token.list": Case("GET", "/tokens", everyone, sided=False),
     "token.revoke": Case("DELETE", "/tokens/{token}", lambda r, own: r == "operator"
                          or (own and r == "member")),
+    "operation.list": Case("GET", "/operations", everyone, sided=False),
+    "operation.read": Case("GET", "/operations/{operation}", lambda r, own: r == "operator"
+                           or (own and r == "member")),
+    "operation.retry": Case("POST", "/operations/{operation}/retry", only()),
     "audit.list": Case("GET", "/audit", lambda r, own: r in ("operator", "admin"), sided=False),
 }
 
@@ -110,7 +118,7 @@ def test_every_endpoint_has_an_expectation(app: FastAPI) -> None:
     for action, case in CASES.items():
         method, path = declared[action]
         assert (case.method, "/api/v1" + case.path) == (method, path.replace(
-            "{token_id}", "{token}")), action
+            "{token_id}", "{token}").replace("{operation_id}", "{operation}")), action
 
 
 def _matrix() -> list[Any]:
@@ -127,13 +135,26 @@ def _token_of_member(client: TestClient, world: World, side: str) -> str:
     return str(listing.json()["items"][0]["id"])
 
 
+def _failed_operation_of_member(client: TestClient, world: World, side: str) -> str:
+    runtime = client.app.state.runtime
+    with runtime.sessions() as session, session.begin():
+        user = session.scalar(select(User).where(User.email == world[f"member_{side}"].email))
+        op = Operation(kind="test.rbac", target_type="user", target_id=str(user.id),
+                       idempotency_key=f"rbac:{uuid.uuid4()}", state=OperationState.FAILED,
+                       attempts=1, max_attempts=1, requested_by=user.id, last_error="refused")
+        session.add(op)
+    return str(op.id)
+
+
 @pytest.mark.parametrize(("action", "role", "side"), _matrix())
 def test_rbac(client: TestClient, world: World, action: str, role: str, side: str) -> None:
     case = CASES[action]
     s = "a" if side == "own" else "b"
     token_id = _token_of_member(client, world, s) if "{token}" in case.path else ""
+    op_id = _failed_operation_of_member(client, world, s) if "{operation}" in case.path else ""
     path = "/api/v1" + case.path.format(org=f"org-{s}", project=world.project_ids[s],
-                                        user=world[f"member_{s}"].email, token=token_id)
+                                        user=world[f"member_{s}"].email, token=token_id,
+                                        operation=op_id)
     body = case.body(world, s) if case.body else None
     response = client.request(case.method, path, json=body,
                               headers=world[_actor_key(role)].headers)

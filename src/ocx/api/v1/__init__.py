@@ -5,12 +5,21 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ocx.api.errors import ERROR_RESPONSES
-from ocx.api.v1 import audit, auth, health, organizations, projects, tokens, users
+from ocx.api.v1 import (
+    audit,
+    auth,
+    health,
+    operations,
+    organizations,
+    projects,
+    tokens,
+    users,
+)
 
 
 def build_router() -> APIRouter:
     """All /api/v1 routes."""
     router = APIRouter(responses=ERROR_RESPONSES)
-    for module in (health, auth, organizations, users, projects, tokens, audit):
+    for module in (health, auth, organizations, users, projects, tokens, operations, audit):
         router.include_router(module.router)
     return router

@@ -22,6 +22,8 @@ from ocx.domain.identity.models import (
     User,
 )
 from ocx.domain.identity.passwords import hash_password
+from ocx.domain.operations import notify
+from ocx.domain.operations import service as operations
 from ocx.domain.policy import Action, Target
 from ocx.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ocx.persistence.pagination import Page, paginate
@@ -387,6 +389,10 @@ def add_member(session: Session, actor: Actor, project_ref: str,
                  organization_id=project.organization_id,
                  changes={"project": project.name, "email": user.email, "role": body.role,
                           "expires_at": body.expires_at})
+    operations.enqueue(session, actor, kind=notify.MEMBER_ADDED, target=("membership", row.id),
+                       idempotency_key=notify.member_added_key(row.id),
+                       payload={"project": project.name, "email": user.email,
+                                "role": body.role.value})
     return row
 
 

@@ -1,0 +1,92 @@
+"""Operation handlers: what a worker does for each kind of operation.
+
+A handler gets a snapshot of the operation (never a live row: no transaction stays
+open while an outside system is called) and a context with the session factory and the
+configured drivers. It loads what it needs by target id, calls a driver, and returns
+the result to record. It raises ``DriverError`` to be retried, ``PermanentDriverError``
+to fail. Registries are built by :func:`build_handlers`, one per worker runtime.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ocx.domain.operations.models import Operation
+from ocx.drivers.notifier import Notifier
+from ocx.drivers.registry import DriverRegistry
+from ocx.errors import PermanentDriverError
+
+
+@dataclass(frozen=True)
+class OperationRef:
+    """What a handler is told about the operation it runs."""
+
+    id: uuid.UUID
+    kind: str
+    target_type: str
+    target_id: str
+    idempotency_key: str
+    attempts: int
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, op: Operation) -> OperationRef:
+        """A detached snapshot of ``op``."""
+        return cls(id=op.id, kind=op.kind, target_type=op.target_type, target_id=op.target_id,
+                   idempotency_key=op.idempotency_key, attempts=op.attempts,
+                   payload=dict(op.payload))
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """What handlers may use: short read sessions and the drivers."""
+
+    sessions: sessionmaker[Session]
+    notifier: Notifier
+    drivers: DriverRegistry
+
+
+Handler = Callable[[HandlerContext, OperationRef], "dict[str, Any] | None"]
+
+
+class HandlerRegistry:
+    """Handlers by operation kind."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+
+    def register(self, kind: str, handler: Handler) -> None:
+        """Add the handler of ``kind``; each kind has exactly one."""
+        if kind in self._handlers:
+            raise ValueError(f"operation kind {kind!r} already has a handler")
+        self._handlers[kind] = handler
+
+    def get(self, kind: str) -> Handler:
+        """The handler of ``kind``.
+
+        Raises:
+            PermanentDriverError: no handler; retrying cannot help.
+        """
+        try:
+            return self._handlers[kind]
+        except KeyError:
+            raise PermanentDriverError(f"no handler for operation kind {kind!r}") from None
+
+    def kinds(self) -> list[str]:
+        """Every kind with a handler, sorted."""
+        return sorted(self._handlers)
+
+
+def build_handlers() -> HandlerRegistry:
+    """The handlers of every operation kind OCX journals."""
+    # Imported here: handler modules import this one for its types.
+    from ocx.domain.operations import notify
+
+    registry = HandlerRegistry()
+    registry.register(notify.MEMBER_ADDED, notify.member_added)
+    return registry

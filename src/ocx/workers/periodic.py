@@ -1,0 +1,64 @@
+"""Periodic jobs: the operations sweep and membership expiry.
+
+Huey fires every periodic task in every consumer that has periodic tasks enabled, so
+each job first claims its current time slot in the database (``periodic_runs``); only
+the winner runs it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ocx.config import Settings
+from ocx.domain.identity import lifecycle
+from ocx.domain.operations import journal, slots
+from ocx.domain.operations.service import request_wakeup
+from ocx.persistence.db import transaction
+
+log = logging.getLogger("ocx.workers.periodic")
+MEMBERSHIP_EXPIRY_PERIOD_S = 60.0
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job run once per ``period_s`` across all workers; ``run`` returns how much it did."""
+
+    name: str
+    period_s: float
+    run: Callable[[Session], int]
+
+
+def sweep_operations(session: Session, *, grace_s: float) -> int:
+    """Fail operations abandoned on their last attempt; wake workers for those overdue."""
+    failed = journal.fail_abandoned(session)
+    due = journal.due_operation_ids(session, grace_s=grace_s)
+    request_wakeup(session, due)  # published by the runtime after this commits
+    return failed + len(due)
+
+
+def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
+    """Every periodic job OCX runs, with its period."""
+    return [
+        PeriodicJob("operations_sweep", float(settings.sweep_interval_s),
+                    partial(sweep_operations, grace_s=float(settings.sweep_interval_s))),
+        PeriodicJob("memberships_expire", MEMBERSHIP_EXPIRY_PERIOD_S,
+                    lifecycle.expire_memberships),
+    ]
+
+
+def run_periodic_job(sessions: sessionmaker[Session], job: PeriodicJob, worker: str,
+                     now: datetime | None = None) -> bool:
+    """Run ``job`` if this worker wins its current slot; whether it ran."""
+    with transaction(sessions) as session:
+        if not slots.claim_slot(session, job.name, job.period_s, worker, now):
+            return False
+        done = job.run(session)
+    if done:
+        log.info("periodic job %s handled %d item(s)", job.name, done)
+    return True
