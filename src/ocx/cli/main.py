@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from ocx.cli import server
+from ocx import __version__
+from ocx.cli import audit, auth, members, operations, orgs, projects, server, tokens, users
 
 app = typer.Typer(
     name="ocx",
@@ -12,6 +15,31 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"ocx {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_print_version, help="print the version and exit")
+    ] = False,
+) -> None:
+    """OCX, an Open Cloud eXchange. Set OCX_URL and OCX_TOKEN (or run `ocx login`)."""
+
+
+auth.register(app)
+app.add_typer(users.app, name="user")
+app.add_typer(orgs.app, name="org")
+app.add_typer(projects.app, name="project")
+app.add_typer(members.app, name="member")
+app.add_typer(tokens.app, name="token")
+app.add_typer(operations.app, name="operation")
+app.add_typer(audit.app, name="audit")
 server.register(app)
 
 if __name__ == "__main__":
