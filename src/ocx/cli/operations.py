@@ -14,8 +14,8 @@ from ocx.cli.calls import call_api, collect, connect
 from ocx.cli.output import OutputFormat, OutputOpt, console, fail, show
 from ocx.cli.params import LimitOpt
 from ocx.client import OcxClient
-from ocx.domain.operations.models import OperationState
 from ocx.domain.operations.schemas import OperationPublic
+from ocx.domain.operations.states import OperationState
 
 app = typer.Typer(help="Operations: journalled calls to outside systems, run by the workers.",
                   no_args_is_help=True)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from ocx.api.app import create_app
 from ocx.config import Settings
 from ocx.domain.audit.models import AuditEvent
-from ocx.domain.operations.models import OperationState
+from ocx.domain.operations.states import OperationState
 from ocx.drivers.notifier.fake import FakeNotifier
 from ocx.runtime import Runtime, build_runtime
 from tests.integration.workers.conftest import add_members, load, wait_for

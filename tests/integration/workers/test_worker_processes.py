@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 
 from ocx.config import Settings
 from ocx.domain.audit.models import AuditEvent
-from ocx.domain.operations.models import OperationState
+from ocx.domain.operations.states import OperationState
 from ocx.drivers.notifier.fake import read_calls, read_spool
 from ocx.runtime import Runtime, build_runtime
 from tests.integration.workers.conftest import Worker, add_members, load, ocx_worker, wait_for

@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ocx.domain.operations.models import OperationState
-from ocx.domain.operations.states import Backoff, after_failure
+from ocx.domain.operations.states import Backoff, OperationState, after_failure
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ocx.domain.operations.states import OperationState
 from ocx.persistence.base import Base, IdMixin, TimestampMixin, utcnow
 
-
-class OperationState(StrEnum):
-    """pending → running → done | failed; a failed attempt with attempts left is pending again."""
-
-    PENDING = "pending"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
+__all__ = ["Operation", "OperationState", "PeriodicRun"]
 
 
 class Operation(IdMixin, TimestampMixin, Base):

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ocx.domain.identity.schemas import Public
-from ocx.domain.operations.models import OperationState
+from ocx.domain.operations.states import OperationState
 
 
 class OperationPublic(Public):
