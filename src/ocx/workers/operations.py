@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ocx.domain.operations import journal
 from ocx.domain.operations.handlers import HandlerContext, HandlerRegistry, OperationRef
-from ocx.domain.operations.models import OperationState
-from ocx.domain.operations.states import Backoff
+from ocx.domain.operations.states import Backoff, OperationState
 from ocx.errors import DriverError, OcxError, PermanentDriverError
 from ocx.persistence.base import utcnow
 from ocx.persistence.db import transaction

@@ -18,7 +18,7 @@ from ocx.client import (
     all_items,
     server_url,
 )
-from ocx.domain.operations.models import OperationState
+from ocx.domain.operations.states import OperationState
 from tests.unit.client import payloads
 
 Handler = Callable[[httpx.Request], httpx.Response]

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, status
 from ocx.api.deps import ActorDep, PageDep, SessionDep, declares
 from ocx.api.pages import PageOut, page_out
 from ocx.domain.operations import service
-from ocx.domain.operations.models import OperationState
 from ocx.domain.operations.schemas import OperationPublic
+from ocx.domain.operations.states import OperationState
 from ocx.domain.policy import Action
 
 router = APIRouter(prefix="/operations", tags=["operations"])
