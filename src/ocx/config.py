@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_KEY = "ocx-development-secret-key-change-me"
@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     worker_shutdown_timeout_s: float = Field(
         default=30.0, gt=0, description="how long a stopping worker waits for running operations")
     token_default_ttl_days: int = Field(default=90, ge=1, le=3650)
+    token_max_ttl_days: int = Field(default=365, ge=1, le=3650,
+                                    description="longest lifetime a user may ask for a token")
     log_level: str = "INFO"
     log_json: bool = False
     # Driver configuration for the notifier interface (see docs/architecture.md, Drivers).
@@ -81,3 +83,15 @@ class ClientSettings(BaseSettings):
     url: str = "http://127.0.0.1:8080"
     token: SecretStr | None = None
     timeout_s: float = 30.0
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """A one-line, human-readable summary of a pydantic error, without the input values.
+
+    Input values are left out on purpose: they may be secrets (passwords, webhook URLs).
+    """
+    parts = []
+    for error in exc.errors(include_url=False, include_context=False, include_input=False):
+        where = ".".join(str(part) for part in error["loc"]) or "settings"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)

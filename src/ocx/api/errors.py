@@ -85,15 +85,19 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _integrity(request: Request, exc: Exception) -> JSONResponse:
-    # Services turn known uniqueness races into Conflict; this catches the rest.
-    log.warning("integrity error: %s", exc)
+    # Services turn known uniqueness races into Conflict; this catches the rest. The
+    # statement's parameters may hold secrets, so only the database's reason is logged.
+    assert isinstance(exc, IntegrityError)
+    log.warning("integrity error: %s", str(exc.orig).splitlines()[0] if exc.orig else "?")
     return error_response(409, "conflict", "the change conflicts with existing data")
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "internal", "internal error; quote request id "
-                          f"{request_id_var.get()} when reporting it")
+    # Normally RequestIdMiddleware answers first; this is the last resort behind it.
+    request_id = request.scope.get("state", {}).get("request_id", request_id_var.get())
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal",
+                          f"internal error; quote request id {request_id} when reporting it")
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -13,6 +13,7 @@ from ocx.api.errors import error_response
 from ocx.logging import request_id_var
 
 log = logging.getLogger("ocx.access")
+log_error = logging.getLogger("ocx.api")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -53,10 +54,12 @@ class RequestIdMiddleware:
         started = time.perf_counter()
         status = 500
 
+        status_sent = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, status_sent
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, status_sent = message["status"], True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"],
                                       (b"x-request-id", request_id.encode())]
@@ -64,6 +67,17 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Answer here, inside the request id's scope, so that the 500 carries the id
+            # and the traceback is logged with it; Starlette's outer handler would not.
+            log_error.error("unhandled error on %s %s", scope["method"], scope["path"],
+                            exc_info=exc)
+            if status_sent:
+                raise
+            status = 500
+            response = error_response(500, "internal", "internal error; quote request id "
+                                      f"{request_id} when reporting it")
+            await response(scope, receive, send_with_id)
         finally:
             log.info("%s %s %s %.1fms", scope["method"], scope["path"], status,
                      (time.perf_counter() - started) * 1000)

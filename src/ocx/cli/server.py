@@ -7,8 +7,9 @@ import json
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
-from ocx.config import Settings
+from ocx.config import Settings, describe_validation_error
 from ocx.logging import configure_logging
 
 db_app = typer.Typer(help="Database schema management (runs on the server).", no_args_is_help=True)
@@ -19,8 +20,10 @@ admin_app = typer.Typer(help="Server-side administration, directly on the databa
 def _settings() -> Settings:
     try:
         settings = Settings()
-    except ValueError as exc:
-        typer.secho(f"error: invalid settings: {exc}", err=True, fg="red")
+    except ValidationError as exc:
+        # Never echo the values: OCX_SECRET_KEY or driver passwords may be among them.
+        typer.secho(f"error: invalid settings: {describe_validation_error(exc)}",
+                    err=True, fg="red")
         raise typer.Exit(2) from exc
     configure_logging(settings.log_level, settings.log_json)
     return settings

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 
 class Driver:
@@ -34,13 +34,3 @@ class Driver:
         self.settings = settings
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """A one-line, human-readable summary of a pydantic error, without the input values.
-
-    Input values are left out on purpose: they may be secrets (passwords, webhook URLs).
-    """
-    parts = []
-    for error in exc.errors(include_url=False, include_context=False, include_input=False):
-        where = ".".join(str(part) for part in error["loc"]) or "settings"
-        parts.append(f"{where}: {error['msg']}")
-    return "; ".join(parts)

@@ -17,7 +17,8 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
-from ocx.drivers.base import Driver, describe_validation_error
+from ocx.config import describe_validation_error
+from ocx.drivers.base import Driver
 from ocx.errors import InvalidInput
 
 D = TypeVar("D", bound=Driver)

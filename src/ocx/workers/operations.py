@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import threading
 import uuid
@@ -47,9 +48,15 @@ class Outcome:
     permanent: bool = False
 
 
+# Host and pid alone collide between containers (same hostname, pid 1); the random part
+# keeps claims of different processes apart, since finishing is fenced on the name.
+_PROCESS_TAG = secrets.token_hex(4)
+
+
 def worker_identity() -> str:
-    """Who is running: host, process and thread (stored in ``claimed_by``)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
+    """Who is running: host, process, thread and a per-process tag (``claimed_by``)."""
+    return (f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}:"
+            f"{_PROCESS_TAG}")
 
 
 class Heartbeat:
@@ -115,8 +122,10 @@ def run_handler(ctx: WorkerContext, ref: OperationRef) -> Outcome:
         return Outcome(error=exc.message, permanent=True)
     except Exception as exc:
         # Most likely a bug, possibly a passing database error: retry, within max attempts.
+        # The requester can read last_error, so the details (SQL, hosts) go to the log only.
         log.exception("operation handler crashed")
-        return Outcome(error=f"internal error: {type(exc).__name__}: {exc}")
+        return Outcome(error=f"internal error ({type(exc).__name__}); operators find the "
+                             "details in the worker log under this operation's id")
     return Outcome(result=result or {})
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.support.world import World
@@ -37,3 +39,20 @@ def test_operator_creates_org_project_user_and_member(client: TestClient, world:
     again = client.post("/api/v1/organizations", json={"name": "acme"}, headers=h)
     assert again.status_code == 409
     assert "already exists" in again.json()["error"]["message"]
+
+
+def test_unexpected_error_is_a_500_with_request_id_and_logged_traceback(
+        app: FastAPI, world: World, caplog: pytest.LogCaptureFixture) -> None:
+    @app.get("/api/v1/boom-for-test")
+    def boom() -> None:
+        raise RuntimeError("kaboom")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/v1/boom-for-test", headers={"X-Request-ID": "req-500"})
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "req-500"
+    assert response.json()["error"] == {
+        "type": "internal", "message": "internal error; quote request id req-500 when reporting it"}
+    assert "kaboom" not in response.text
+    logged = [r for r in caplog.records if r.getMessage().startswith("unhandled error")]
+    assert logged and logged[0].exc_info is not None

@@ -94,7 +94,7 @@ def test_org_members_deletes_and_audit(ocx: Run) -> None:
                  ["project", "delete", "demo"], ["org", "delete", "acme"]):
         result = ocx(*args)
         assert result.exit_code == 0, result.output
-    assert ocx("org", "show", "acme").stderr == "error: organization acme not found\n"
+    assert ocx("org", "show", "acme").stderr == "error: organization not found\n"
     events = _json(ocx("audit", "list", "--action", "organization.create", "-o", "json"))
     assert [e["changes"]["name"] for e in events] == ["acme"]
     table = ocx("org", "list")

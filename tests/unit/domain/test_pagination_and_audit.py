@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import UTC, datetime
 
@@ -17,8 +18,12 @@ def test_cursor_round_trip() -> None:
     assert decode_cursor(encode_cursor(when, row)) == (when, row)
 
 
+OVERFLOW = base64.urlsafe_b64encode(
+    b"0001-01-01T00:00:00+05:00|7e4e0240-ffd7-4957-a751-b6718ec5fe9b").decode()
+
+
 @pytest.mark.parametrize("bad", ["", "garbage", "!!!", encode_cursor.__name__,
-                                 "MjAyNi0xMS0yMVQxMjowMDowMHxub3QtYS11dWlk"])
+                                 "MjAyNi0xMS0yMVQxMjowMDowMHxub3QtYS11dWlk", OVERFLOW])
 def test_bad_cursor_is_invalid_input(bad: str) -> None:
     with pytest.raises(InvalidInput, match="cursor"):
         decode_cursor(bad)

@@ -6,7 +6,6 @@ from fastapi import APIRouter, status
 
 from ocx.api.deps import ActorDep, SessionDep, SettingsDep
 from ocx.domain.identity import schemas, service, tokens
-from ocx.domain.identity.models import Organization, Project
 from ocx.logging import request_id_var
 
 router = APIRouter(tags=["auth"])
@@ -26,13 +25,4 @@ def login(body: schemas.LoginRequest, session: SessionDep,
 @router.get("/me", response_model=schemas.Me)
 def me(actor: ActorDep, session: SessionDep) -> schemas.Me:
     """The caller, with their organizations and projects and the role in each."""
-    user = service.get_user(session, actor, "me")
-    orgs = {session.get(Organization, org_id).name: role  # type: ignore[union-attr]
-            for org_id, role in actor.org_roles.items()}
-    projects = {}
-    for project_id, role in actor.project_roles.items():
-        project = session.get(Project, project_id)
-        if project is not None:
-            projects[f"{project.organization.name}/{project.name}"] = role
-    return schemas.Me(user=schemas.UserPublic.model_validate(user), organizations=orgs,
-                      projects=projects)
+    return service.describe_me(session, actor)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from ocx import __version__
 from ocx.api.deps import SessionDep
+from ocx.persistence.db import ping
 
 router = APIRouter(tags=["health"])
 
@@ -21,5 +21,4 @@ class Health(BaseModel):
 @router.get("/health", response_model=Health)
 def health(session: SessionDep) -> Health:
     """Whether the server is up and reaches its database (no authentication)."""
-    session.execute(text("SELECT 1"))
-    return Health(status="ok", version=__version__, database=session.get_bind().dialect.name)
+    return Health(status="ok", version=__version__, database=ping(session))

@@ -18,8 +18,12 @@ router = APIRouter(prefix="/tokens", tags=["tokens"])
              **declares(Action.TOKEN_CREATE))
 def create_token(body: schemas.TokenCreate, actor: ActorDep, session: SessionDep,
                  settings: SettingsDep) -> schemas.TokenCreated:
-    """Create an API token for yourself; the secret is in this response only."""
-    token, secret = tokens.create(session, actor, body, settings.token_default_ttl_days)
+    """Create an API token for yourself; the secret is in this response only.
+
+    It expires after ``expires_in_days`` (server default otherwise), and never after
+    the token used to create it."""
+    token, secret = tokens.create(session, actor, body, settings.token_default_ttl_days,
+                                  settings.token_max_ttl_days)
     public = schemas.TokenPublic.model_validate(token)
     return schemas.TokenCreated(token=secret, **public.model_dump())
 

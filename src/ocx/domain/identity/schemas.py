@@ -3,21 +3,46 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from ocx.domain.identity.roles import OrgRole, ProjectRole
+
+
+def _not_a_uuid(value: str) -> str:
+    # References accept an id or a name; a name shaped like an id could never be found.
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return value
+    raise ValueError("a name must not look like an id (a UUID)")
+
 
 Slug = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=63,
                       pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"),
+    AfterValidator(_not_a_uuid),
     Field(description="lower-case letters, digits and dashes; starts and ends alphanumeric"),
 ]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
 LongText = Annotated[str, StringConstraints(max_length=4000)]
+
+
+# Times arrive with any zone and are kept, and answered, in UTC.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda value: value.astimezone(UTC))]
+EXPIRY_HELP = "when the role ends: an ISO 8601 time with its zone, in the future"
 
 
 class Public(BaseModel):
@@ -80,6 +105,8 @@ class UserCreate(Strict):
 class UserUpdate(Strict):
     name: ShortText | None = None
     password: Annotated[str, StringConstraints(min_length=12, max_length=256)] | None = None
+    current_password: Annotated[str, StringConstraints(max_length=256)] | None = Field(
+        default=None, description="required to change your own password")
     is_active: bool | None = None
 
 
@@ -95,7 +122,7 @@ class UserPublic(Public):
 class OrgMembershipCreate(Strict):
     email: EmailStr
     role: OrgRole = OrgRole.MEMBER
-    expires_at: datetime | None = None
+    expires_at: UtcDatetime | None = Field(default=None, description=EXPIRY_HELP)
 
 
 class OrgMembershipPublic(Public):
@@ -130,12 +157,20 @@ class ProjectPublic(Public):
 class MembershipCreate(Strict):
     email: EmailStr
     role: ProjectRole = ProjectRole.MEMBER
-    expires_at: datetime | None = None
+    expires_at: UtcDatetime | None = Field(default=None, description=EXPIRY_HELP)
 
 
 class MembershipUpdate(Strict):
-    role: ProjectRole | None = None
-    expires_at: datetime | None = None
+    role: ProjectRole | None = Field(default=None, description="leave out to keep the role")
+    expires_at: UtcDatetime | None = Field(
+        default=None, description=EXPIRY_HELP + "; null removes the expiry")
+
+    @field_validator("role")
+    @classmethod
+    def _role_not_null(cls, value: ProjectRole | None) -> ProjectRole:
+        if value is None:
+            raise ValueError("a member needs a role; leave the field out to keep it")
+        return value
 
 
 class MembershipPublic(Public):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
@@ -21,11 +22,12 @@ from ocx.domain.identity.models import (
     Project,
     User,
 )
-from ocx.domain.identity.passwords import hash_password
+from ocx.domain.identity.passwords import hash_password, verify_password
 from ocx.domain.operations import notify
 from ocx.domain.operations import service as operations
 from ocx.domain.policy import Action, Target
 from ocx.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ocx.persistence.base import utcnow
 from ocx.persistence.pagination import Page, paginate
 
 RowT = TypeVar("RowT", Organization, User, Project, Membership)
@@ -49,6 +51,12 @@ def _flush_unique(session: Session, what: str) -> None:
         raise Conflict(f"{what} already exists") from exc
 
 
+def _check_expiry(expires_at: datetime | None) -> None:
+    """Refuse an expiry that has already passed (it would end the role at once)."""
+    if expires_at is not None and expires_at <= utcnow():
+        raise InvalidInput("expires_at must be in the future")
+
+
 # --- lookups: by id, or by the name a person would type ------------------------------
 
 def find_org(session: Session, ref: str | uuid.UUID) -> Organization:
@@ -57,7 +65,7 @@ def find_org(session: Session, ref: str | uuid.UUID) -> Organization:
     org = (session.get(Organization, ref_id) if ref_id
            else session.scalar(select(Organization).where(Organization.name == str(ref).lower())))
     if org is None:
-        raise NotFound(f"organization {ref} not found")
+        raise NotFound("organization not found")
     return org
 
 
@@ -67,22 +75,26 @@ def find_user(session: Session, ref: str | uuid.UUID) -> User:
     user = (session.get(User, ref_id) if ref_id
             else session.scalar(select(User).where(User.email == str(ref).lower())))
     if user is None:
-        raise NotFound(f"user {ref} not found")
+        raise NotFound("user not found")
     return user
 
 
-def find_project(session: Session, ref: str | uuid.UUID) -> Project:
-    """A project by id, ``org:name`` (or ``org/name``), or a name unique across organizations.
+def find_project(session: Session, ref: str | uuid.UUID, actor: Actor | None = None) -> Project:
+    """A project by id, ``org:name`` (or ``org/name``), or a name unique among those the
+    actor may see (all projects when no actor is given).
+
+    Not-found answers are the same whether a project is missing or hidden, so that
+    they reveal nothing about other organizations.
 
     Raises:
         NotFound: no such project.
-        Conflict: the bare name exists in several organizations.
+        Conflict: the bare name matches several projects the actor may see.
     """
     ref_id = _as_uuid(ref)
     if ref_id:
         project = session.get(Project, ref_id)
         if project is None:
-            raise NotFound(f"project {ref} not found")
+            raise NotFound("project not found")
         return project
     stmt = select(Project).join(Organization)
     text = str(ref).lower().replace("/", ":")
@@ -91,9 +103,12 @@ def find_project(session: Session, ref: str | uuid.UUID) -> Project:
         stmt = stmt.where(Organization.name == org_name, Project.name == name)
     else:
         stmt = stmt.where(Project.name == text)
-    found = list(session.scalars(stmt.limit(2)))
+    found = list(session.scalars(stmt))
+    if actor is not None and len(found) > 1:
+        found = [p for p in found
+                 if policy.can(actor, Action.PROJECT_READ, project_target(p))]
     if not found:
-        raise NotFound(f"project {ref} not found")
+        raise NotFound("project not found")
     if len(found) > 1:
         raise Conflict(f"several organizations have a project named {ref}; "
                        f"name it as ORGANIZATION:{ref}")
@@ -200,7 +215,12 @@ def add_org_member(session: Session, actor: Actor, org_ref: str,
     """Affiliate an existing user with an organization, or change their org role."""
     org = find_org(session, org_ref)
     policy.authorize(actor, Action.ORG_MEMBER_ADD, Target(org_id=org.id))
+    if body.role is OrgRole.ADMIN and not actor.is_operator:
+        raise Forbidden("only operators may make someone an organization admin")
+    _check_expiry(body.expires_at)
     user = find_user(session, body.email)
+    if not user.is_active:
+        raise Conflict(f"{user.email} is deactivated")
     row = session.scalar(select(OrgMembership).where(
         OrgMembership.organization_id == org.id, OrgMembership.user_id == user.id))
     if row is None:
@@ -274,19 +294,36 @@ def update_user(session: Session, actor: Actor, ref: str, body: schemas.UserUpda
     """Change a user's name or password; only operators (de)activate accounts."""
     user = find_user(session, actor.user_id if ref == "me" and actor.user_id else ref)
     policy.authorize(actor, Action.USER_UPDATE, user_target(session, user))
-    changes = body.model_dump(exclude_none=True, exclude={"password", "is_active"})
+    changes = body.model_dump(exclude_none=True,
+                              exclude={"password", "current_password", "is_active"})
     if body.is_active is not None:
-        if not actor.is_operator:
-            raise Forbidden("only operators may activate or deactivate accounts")
-        if user.id == actor.user_id and not body.is_active:
-            raise InvalidInput("you cannot deactivate your own account")
+        _check_activation(session, actor, user, body.is_active)
         changes["is_active"] = body.is_active
-        if not body.is_active:
-            tokens.revoke_all(session, actor, user.id)
     if body.password is not None:
-        user.password_hash = hash_password(body.password)
-        audit.record(session, actor, "user.password", "user", user.id, changes={"password": "***"})
+        _change_password(session, actor, user, body.password, body.current_password)
     return _apply(session, actor, user, changes, "user.update", "user", None)
+
+
+def _check_activation(session: Session, actor: Actor, user: User, active: bool) -> None:
+    """Only operators (de)activate, never themselves; deactivation ends every session."""
+    if not actor.is_operator:
+        raise Forbidden("only operators may activate or deactivate accounts")
+    if user.id == actor.user_id and not active:
+        raise InvalidInput("you cannot deactivate your own account")
+    if not active:
+        tokens.revoke_all(session, actor, user.id)
+
+
+def _change_password(session: Session, actor: Actor, user: User, password: str,
+                     current: str | None) -> None:
+    """Set a new password; one's own needs the current one. Other sessions end."""
+    if user.id == actor.user_id and user.password_hash is not None and not verify_password(
+            user.password_hash, current or ""):
+        raise Forbidden("current_password is missing or wrong")
+    user.password_hash = hash_password(password)
+    audit.record(session, actor, "user.password", "user", user.id, changes={"password": "***"})
+    tokens.revoke_all(session, actor, user.id,
+                      keep=actor.token_id if user.id == actor.user_id else None)
 
 
 # --- projects -------------------------------------------------------------------------
@@ -325,7 +362,7 @@ def list_projects(session: Session, actor: Actor, *, cursor: str | None, limit: 
 
 def get_project(session: Session, actor: Actor, ref: str) -> Project:
     """One project the actor may see."""
-    project = find_project(session, ref)
+    project = find_project(session, ref, actor)
     policy.authorize(actor, Action.PROJECT_READ, project_target(project))
     return project
 
@@ -333,7 +370,7 @@ def get_project(session: Session, actor: Actor, ref: str) -> Project:
 def update_project(session: Session, actor: Actor, ref: str,
                    body: schemas.ProjectUpdate) -> Project:
     """Change a project's description."""
-    project = find_project(session, ref)
+    project = find_project(session, ref, actor)
     policy.authorize(actor, Action.PROJECT_UPDATE, project_target(project))
     return _apply(session, actor, project, body.model_dump(exclude_none=True),
                   "project.update", "project", project.organization_id)
@@ -341,7 +378,7 @@ def update_project(session: Session, actor: Actor, ref: str,
 
 def delete_project(session: Session, actor: Actor, ref: str) -> None:
     """Delete a project and its memberships."""
-    project = find_project(session, ref)
+    project = find_project(session, ref, actor)
     policy.authorize(actor, Action.PROJECT_DELETE, project_target(project))
     audit.record(session, actor, "project.delete", "project", project.id,
                  organization_id=project.organization_id, changes={"name": project.name})
@@ -353,7 +390,7 @@ def delete_project(session: Session, actor: Actor, ref: str) -> None:
 def list_members(session: Session, actor: Actor, project_ref: str, *, cursor: str | None,
                  limit: int) -> Page[Membership]:
     """A project's members and their roles."""
-    project = find_project(session, project_ref)
+    project = find_project(session, project_ref, actor)
     policy.authorize(actor, Action.MEMBER_LIST, project_target(project))
     stmt = (select(Membership).options(joinedload(Membership.user))
             .where(Membership.project_id == project.id))
@@ -372,10 +409,11 @@ def add_member(session: Session, actor: Actor, project_ref: str,
     Raises:
         Conflict: the user is already a member (change their role with an update).
     """
-    project = find_project(session, project_ref)
+    project = find_project(session, project_ref, actor)
     target = project_target(project)
     policy.authorize(actor, Action.MEMBER_ADD, target)
     policy.authorize_grant(actor, target, body.role)
+    _check_expiry(body.expires_at)
     user = find_user(session, body.email)
     if not user.is_active:
         raise Conflict(f"{user.email} is deactivated")
@@ -399,16 +437,19 @@ def add_member(session: Session, actor: Actor, project_ref: str,
 def update_member(session: Session, actor: Actor, project_ref: str, user_ref: str,
                   body: schemas.MembershipUpdate) -> Membership:
     """Change a member's role or expiry."""
-    project = find_project(session, project_ref)
+    project = find_project(session, project_ref, actor)
     target = project_target(project)
     policy.authorize(actor, Action.MEMBER_UPDATE, target)
     user = find_user(session, user_ref)
     row = _membership(session, project, user)
     if row is None:
         raise NotFound(f"{user.email} is not a member of {project.name}")
+    if row.user_id == actor.user_id and not (actor.is_operator or policy.org_admin(actor, target)):
+        raise Forbidden("you cannot change your own membership; ask a PI or an org admin")
     policy.authorize_grant(actor, target, row.role)
     if body.role is not None:
         policy.authorize_grant(actor, target, body.role)
+    _check_expiry(body.expires_at)
     changes = body.model_dump(exclude_unset=True)
     return _apply(session, actor, row, changes, "member.update", "membership",
                   project.organization_id)
@@ -416,7 +457,7 @@ def update_member(session: Session, actor: Actor, project_ref: str, user_ref: st
 
 def remove_member(session: Session, actor: Actor, project_ref: str, user_ref: str) -> None:
     """Remove a user from a project."""
-    project = find_project(session, project_ref)
+    project = find_project(session, project_ref, actor)
     target = project_target(project)
     policy.authorize(actor, Action.MEMBER_REMOVE, target)
     user = find_user(session, user_ref)
@@ -452,3 +493,16 @@ def has_operator(session: Session) -> bool:
     return session.scalar(
         select(User.id).where(User.is_operator.is_(True), User.is_active.is_(True)).limit(1)
     ) is not None
+
+
+def describe_me(session: Session, actor: Actor) -> schemas.Me:
+    """The actor with the name of every organization and project they hold a role in."""
+    user = get_user(session, actor, "me")
+    orgs = session.scalars(select(Organization).where(Organization.id.in_(actor.org_roles)))
+    projects = session.scalars(select(Project).options(joinedload(Project.organization))
+                               .where(Project.id.in_(actor.project_roles)))
+    return schemas.Me(
+        user=schemas.UserPublic.model_validate(user),
+        organizations={org.name: actor.org_roles[org.id] for org in orgs},
+        projects={f"{p.organization.name}:{p.name}": actor.project_roles[p.id]
+                  for p in projects})

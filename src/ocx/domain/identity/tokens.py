@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,12 +29,17 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(session: Session, user: User, name: str, ttl_days: int) -> tuple[ApiToken, str]:
-    """Create a token for ``user``; the secret is returned once and never stored."""
+def issue(session: Session, user: User, name: str, ttl_days: int,
+          not_after: datetime | None = None) -> tuple[ApiToken, str]:
+    """Create a token for ``user`` (expiring no later than ``not_after``); the secret is
+    returned once and never stored."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires_at = utcnow() + timedelta(days=ttl_days)
+    if not_after is not None:
+        expires_at = min(expires_at, not_after)
     token = ApiToken(
         user_id=user.id, name=name, digest=digest(secret), prefix=secret[:10],
-        expires_at=utcnow() + timedelta(days=ttl_days),
+        expires_at=expires_at,
     )
     session.add(token)
     session.flush()
@@ -106,14 +111,19 @@ def login(session: Session, email: str, password: str, token_name: str, ttl_days
     return token, secret
 
 
-def create(session: Session, actor: Actor, body: TokenCreate, default_ttl_days: int
-           ) -> tuple[ApiToken, str]:
-    """A new token for the actor themself."""
+def create(session: Session, actor: Actor, body: TokenCreate, default_ttl_days: int,
+           max_ttl_days: int) -> tuple[ApiToken, str]:
+    """A new token for the actor themself, never outliving the token that asks for it."""
     policy.authorize(actor, Action.TOKEN_CREATE)
     user = session.get(User, actor.user_id) if actor.user_id else None
     if user is None:
         raise InvalidInput("only users can hold tokens")
-    token, secret = issue(session, user, body.name, body.expires_in_days or default_ttl_days)
+    days = body.expires_in_days or default_ttl_days
+    if days > max_ttl_days:
+        raise InvalidInput(f"expires_in_days: this server allows at most {max_ttl_days} days")
+    parent = session.get(ApiToken, actor.token_id) if actor.token_id else None
+    token, secret = issue(session, user, body.name, days,
+                          not_after=parent.expires_at if parent else None)
     audit.record(session, actor, "token.create", "token", token.id,
                  changes={"name": token.name, "expires_at": token.expires_at})
     return token, secret
@@ -140,11 +150,13 @@ def revoke(session: Session, actor: Actor, token_id: uuid.UUID) -> ApiToken:
     return token
 
 
-def revoke_all(session: Session, actor: Actor, user_id: uuid.UUID) -> int:
-    """Revoke every live token of a user (deactivation); returns how many."""
+def revoke_all(session: Session, actor: Actor, user_id: uuid.UUID,
+               keep: uuid.UUID | None = None) -> int:
+    """Revoke every live token of a user but ``keep`` (deactivation, new password)."""
     now = utcnow()
     tokens = session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)))
+        select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None),
+                               ApiToken.id != keep if keep else ApiToken.id.is_not(None)))
     count = 0
     for token in tokens:
         token.revoked_at = now

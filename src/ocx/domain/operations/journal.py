@@ -91,12 +91,16 @@ def claim(session: Session, operation_id: uuid.UUID, worker: str, lease_s: float
 
 
 def _update_held(session: Session, operation_id: uuid.UUID, worker: str,
-                 values: dict[str, Any]) -> bool:
-    """Apply ``values`` if ``worker`` still holds the running operation."""
+                 values: dict[str, Any], *, only_if_expired_at: datetime | None = None) -> bool:
+    """Apply ``values`` if ``worker`` still holds the running operation (and, for the
+    sweep, only if its lease is still expired at ``only_if_expired_at``)."""
+    held = [Operation.id == operation_id, Operation.state == RUNNING,
+            Operation.claimed_by == worker]
+    if only_if_expired_at is not None:
+        held.append(Operation.lease_expires_at < only_if_expired_at)
     updated = session.execute(
         update(Operation)
-        .where(Operation.id == operation_id, Operation.state == RUNNING,
-               Operation.claimed_by == worker)
+        .where(*held)
         .values(**values)
         .execution_options(synchronize_session=False))
     return _rowcount(updated) == 1
@@ -104,16 +108,27 @@ def _update_held(session: Session, operation_id: uuid.UUID, worker: str,
 
 def renew_lease(session: Session, operation_id: uuid.UUID, worker: str, lease_s: float,
                 now: datetime | None = None) -> bool:
-    """Extend the lease of an operation ``worker`` runs; False if it lost it."""
+    """Extend the lease of an operation ``worker`` runs; False if it lost it.
+
+    A lease that already expired is not renewed: the sweep or another worker may be
+    taking the operation over, and two owners must never both believe they hold it.
+    """
     now = now or utcnow()
-    return _update_held(session, operation_id, worker, {
-        "lease_expires_at": now + timedelta(seconds=lease_s), "heartbeat_at": now})
+    held = [Operation.id == operation_id, Operation.state == RUNNING,
+            Operation.claimed_by == worker, Operation.lease_expires_at >= now]
+    renewed = session.execute(
+        update(Operation).where(*held)
+        .values(lease_expires_at=now + timedelta(seconds=lease_s), heartbeat_at=now)
+        .execution_options(synchronize_session=False))
+    return _rowcount(renewed) == 1
 
 
 def _finish(session: Session, operation_id: uuid.UUID, worker: str,
-            values: dict[str, Any]) -> Operation | None:
+            values: dict[str, Any], *, only_if_expired_at: datetime | None = None
+            ) -> Operation | None:
     """End ``worker``'s hold with ``values``; the updated row, or None if it lost the lease."""
-    if not _update_held(session, operation_id, worker, {"lease_expires_at": None, **values}):
+    if not _update_held(session, operation_id, worker, {"lease_expires_at": None, **values},
+                        only_if_expired_at=only_if_expired_at):
         return None
     return session.get(Operation, operation_id, populate_existing=True)
 
@@ -176,7 +191,8 @@ def fail_abandoned(session: Session, now: datetime | None = None) -> int:
     for op in session.scalars(stmt).all():
         error = f"worker {op.claimed_by} was lost during the last allowed attempt"
         values = {"state": OperationState.FAILED, "last_error": error, "finished_at": now}
-        if _finish(session, op.id, op.claimed_by or "", values) is not None:
+        if _finish(session, op.id, op.claimed_by or "", values,
+                   only_if_expired_at=now) is not None:
             record_change(session, system_actor(op.id), op, "failed", error=error)
             failed += 1
     return failed

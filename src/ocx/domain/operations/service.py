@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -142,11 +142,16 @@ def retry(session: Session, actor: Actor, operation_id: uuid.UUID) -> Operation:
         Conflict: the operation has not failed (it is pending, running or done).
     """
     op = _authorized(session, actor, Action.OPERATION_RETRY, operation_id)
-    if op.state is not OperationState.FAILED:
+    # Compare-and-set on the state, so a retry racing another retry or the sweep wins once.
+    reset = session.execute(
+        update(Operation)
+        .where(Operation.id == op.id, Operation.state == OperationState.FAILED)
+        .values(state=OperationState.PENDING, attempts=0, next_attempt_at=utcnow(),
+                claimed_by=None, finished_at=None)
+        .execution_options(synchronize_session=False))
+    session.refresh(op)
+    if cast(CursorResult[Any], reset).rowcount != 1:
         raise Conflict(f"only failed operations can be retried; this one is {op.state.value}")
-    op.state, op.attempts, op.next_attempt_at = OperationState.PENDING, 0, utcnow()
-    op.claimed_by, op.finished_at = None, None
-    session.flush()
     record_change(session, actor, op, "retry", last_error=op.last_error)
     request_wakeup(session, [op.id])
     return op
