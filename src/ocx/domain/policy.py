@@ -224,6 +224,21 @@ def visible_org_ids(actor: Actor) -> set[uuid.UUID] | None:
     return None if actor.is_operator else actor.related_org_ids()
 
 
+def visible_user_scope(actor: Actor) -> set[uuid.UUID] | None:
+    """Organizations whose users the actor may list besides themself; None means all."""
+    return None if actor.is_operator else actor.admin_org_ids()
+
+
+def audit_scope(actor: Actor) -> set[uuid.UUID] | None:
+    """Organizations whose audit events the actor may read; None means all events."""
+    return None if actor.is_operator else actor.admin_org_ids()
+
+
+def requester_scope(actor: Actor) -> uuid.UUID | None:
+    """Whose operations the actor may list: their own, or (None) everyone's."""
+    return None if actor.is_operator else actor.user_id
+
+
 def visible_project_scope(actor: Actor) -> tuple[set[uuid.UUID], set[uuid.UUID]] | None:
     """(project ids, org ids whose projects are all visible); None means everything."""
     if actor.is_operator:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
+from datetime import UTC, datetime
 
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from ocx.domain.identity.models import Membership, OrgMembership, User
+from ocx.runtime import Runtime
 from tests.support.world import World
 
 API = "/api/v1"
@@ -121,3 +126,28 @@ def test_names_shaped_like_ids_are_refused(client: TestClient, world: World) -> 
                            headers=world["operator"].headers)
     assert response.status_code == 422
     assert "look like an id" in response.json()["error"]["message"]
+
+
+def test_expired_membership_can_be_renewed_by_adding_again(client: TestClient, world: World,
+                                                          runtime: Runtime) -> None:
+    with runtime.sessions.begin() as session:
+        session.execute(update(Membership).values(expires_at=datetime.now(UTC)))
+    again = client.post(f"{API}/projects/{world.project_ids['a']}/members",
+                        json={"email": "member@a.example.org", "role": "member"},
+                        headers=world["operator"].headers)
+    assert again.status_code == 201, again.text
+    assert again.json()["expires_at"] is None
+
+
+def test_expired_affiliation_does_not_let_an_admin_see_the_user(
+        client: TestClient, world: World, runtime: Runtime) -> None:
+    h = world["admin_a"].headers
+    assert client.get(f"{API}/users/member@a.example.org", headers=h).status_code == 200
+    with runtime.sessions.begin() as session:
+        member = session.scalar(select(User).where(User.email == "member@a.example.org"))
+        assert member is not None
+        session.execute(update(OrgMembership).where(OrgMembership.user_id == member.id)
+                        .values(expires_at=datetime.now(UTC)))
+    assert client.get(f"{API}/users/member@a.example.org", headers=h).status_code == 404
+    listed = client.get(f"{API}/users", headers=h).json()["items"]
+    assert "member@a.example.org" not in {u["email"] for u in listed}

@@ -81,8 +81,8 @@ def list_events(
     """Audit events the actor may see: operators all, org admins their organizations'."""
     policy.authorize(actor, Action.AUDIT_LIST)
     stmt: Select[tuple[AuditEvent]] = select(AuditEvent)
-    if not actor.is_operator:
-        stmt = stmt.where(AuditEvent.organization_id.in_(actor.admin_org_ids()))
+    if (org_ids := policy.audit_scope(actor)) is not None:
+        stmt = stmt.where(AuditEvent.organization_id.in_(org_ids))
     if action:
         stmt = stmt.where(AuditEvent.action == action)
     if target_id:

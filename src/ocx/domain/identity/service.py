@@ -6,13 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from ocx.domain import policy
 from ocx.domain.actor import Actor
 from ocx.domain.audit import service as audit
+from ocx.domain.identity import notifications as notify
 from ocx.domain.identity import schemas, tokens
 from ocx.domain.identity.models import (
     Membership,
@@ -23,7 +24,6 @@ from ocx.domain.identity.models import (
     User,
 )
 from ocx.domain.identity.passwords import hash_password, verify_password
-from ocx.domain.operations import notify
 from ocx.domain.operations import service as operations
 from ocx.domain.policy import Action, Target
 from ocx.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -49,6 +49,11 @@ def _flush_unique(session: Session, what: str) -> None:
             session.flush()
     except IntegrityError as exc:
         raise Conflict(f"{what} already exists") from exc
+
+
+def _unexpired(model: type[OrgMembership] | type[Membership]) -> ColumnElement[bool]:
+    """Rows whose role has not ended (the expiry job deletes them soon after)."""
+    return or_(model.expires_at.is_(None), model.expires_at > utcnow())
 
 
 def _check_expiry(expires_at: datetime | None) -> None:
@@ -116,8 +121,8 @@ def find_project(session: Session, ref: str | uuid.UUID, actor: Actor | None = N
 
 
 def _user_org_ids(session: Session, user_id: uuid.UUID) -> frozenset[uuid.UUID]:
-    rows = session.scalars(
-        select(OrgMembership.organization_id).where(OrgMembership.user_id == user_id))
+    rows = session.scalars(select(OrgMembership.organization_id).where(
+        OrgMembership.user_id == user_id, _unexpired(OrgMembership)))
     return frozenset(rows)
 
 
@@ -274,10 +279,10 @@ def list_users(session: Session, actor: Actor, *, cursor: str | None, limit: int
     """Users the actor may see: operators all, org admins their orgs' users, others themself."""
     policy.authorize(actor, Action.USER_LIST)
     stmt = select(User)
-    if not actor.is_operator:
-        in_admin_orgs = select(OrgMembership.user_id).where(
-            OrgMembership.organization_id.in_(actor.admin_org_ids()))
-        stmt = stmt.where(or_(User.id == actor.user_id, User.id.in_(in_admin_orgs)))
+    if (org_ids := policy.visible_user_scope(actor)) is not None:
+        in_orgs = select(OrgMembership.user_id).where(
+            OrgMembership.organization_id.in_(org_ids), _unexpired(OrgMembership))
+        stmt = stmt.where(or_(User.id == actor.user_id, User.id.in_(in_orgs)))
     if email:
         stmt = stmt.where(User.email.startswith(email.lower(), autoescape=True))
     return paginate(session, stmt, User, cursor=cursor, limit=limit)
@@ -417,8 +422,12 @@ def add_member(session: Session, actor: Actor, project_ref: str,
     user = find_user(session, body.email)
     if not user.is_active:
         raise Conflict(f"{user.email} is deactivated")
-    if _membership(session, project, user) is not None:
+    existing = _membership(session, project, user)
+    if existing is not None and (existing.expires_at is None or existing.expires_at > utcnow()):
         raise Conflict(f"{user.email} is already a member of {project.name}")
+    if existing is not None:  # expired, and the expiry job has not removed it yet
+        session.delete(existing)
+        session.flush()
     row = Membership(project_id=project.id, user_id=user.id, role=body.role,
                      expires_at=body.expires_at)
     session.add(row)

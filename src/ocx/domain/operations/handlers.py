@@ -85,7 +85,7 @@ class HandlerRegistry:
 def build_handlers() -> HandlerRegistry:
     """The handlers of every operation kind OCX journals."""
     # Imported here: handler modules import this one for its types.
-    from ocx.domain.operations import notify
+    from ocx.domain.identity import notifications as notify
 
     registry = HandlerRegistry()
     registry.register(notify.MEMBER_ADDED, notify.member_added)

@@ -121,8 +121,8 @@ def list_operations(session: Session, actor: Actor, *, cursor: str | None, limit
     """Operations the actor may see: operators all, others those they requested."""
     policy.authorize(actor, Action.OPERATION_LIST)
     stmt = select(Operation)
-    if not actor.is_operator:
-        stmt = stmt.where(Operation.requested_by == actor.user_id)
+    if (requester := policy.requester_scope(actor)) is not None:
+        stmt = stmt.where(Operation.requested_by == requester)
     if state is not None:
         stmt = stmt.where(Operation.state == state)
     if kind:
