@@ -1,0 +1,84 @@
+# OCX developer commands. The two that matter: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8080
+ADMIN_EMAIL ?= admin@example.org
+CHROMIUM := /usr/bin/chromium
+HTMX_VERSION := 2.0.11
+HTMX_DIR := src/ocx/web/static/vendor
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help run test venv lint chromium vendor-htmx clean distclean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Stamp files: reinstall only when pyproject.toml changes.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+venv: $(VENV)/.installed-test  ## create .venv with OCX and the test tools
+
+# The embedded mode over plain http on loopback: development settings, non-Secure cookie.
+run: export OCX_ENVIRONMENT ?= development
+run: export OCX_COOKIE_SECURE ?= false
+run: $(VENV)/.installed-run  ## serve OCX on http://127.0.0.1:8080 (SQLite under ./var)
+	@mkdir -p var
+	@$(BIN)/ocx db upgrade
+	@out="$$($(BIN)/ocx admin bootstrap --email '$(ADMIN_EMAIL)' --if-missing -o json)"; \
+	token="$$(sed -n 's/.*"token": *"\([^"]*\)".*/\1/p' <<<"$$out")"; \
+	if [ -n "$$token" ]; then \
+	  printf '\n%s\n' "=================================================================="; \
+	  printf ' Operator %s created. Its API token, shown only this once:\n\n   %s\n\n' '$(ADMIN_EMAIL)' "$$token"; \
+	  printf ' In another shell:\n   export OCX_URL=http://$(HOST):$(PORT) OCX_TOKEN=%s\n' "$$token"; \
+	  printf '   %s/ocx org create acme -o json\n' '$(BIN)'; \
+	  printf '%s\n\n' "=================================================================="; \
+	fi
+	exec $(BIN)/ocx serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-test chromium  ## lint, type-check and run every test (PYTEST_ADDOPTS='-m billing' for one group)
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+	@# Exit code 5 is "no tests collected": a marker filter that selects nothing is no failure.
+	$(BIN)/pytest; status=$$?; [ $$status -eq 5 ] && echo "pytest: no tests selected" && status=0; exit $$status
+
+lint: $(VENV)/.installed-test  ## ruff and mypy only
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+
+chromium:  ## install Debian's Chromium for the browser tests, if missing
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	    chromium fonts-dejavu-core; \
+	fi
+
+vendor-htmx:  ## refresh the vendored htmx from the npm registry (commit the result)
+	@tmp="$$(mktemp -d)"; \
+	(cd "$$tmp" && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null && tar xzf htmx.org-$(HTMX_VERSION).tgz) && \
+	mkdir -p $(HTMX_DIR) && \
+	cp "$$tmp/package/dist/htmx.min.js" $(HTMX_DIR)/htmx.min.js && \
+	{ echo "htmx.org $(HTMX_VERSION) from the npm registry (npm pack htmx.org@$(HTMX_VERSION))."; echo; \
+	  cat "$$tmp/package/LICENSE"; } > $(HTMX_DIR)/htmx.LICENSE; \
+	rm -rf "$$tmp"
+
+clean:  ## remove caches, build output and test artifacts (keeps .venv and var/)
+	rm -rf build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	find src tests -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean  ## also remove .venv and the local database under var/
+	rm -rf $(VENV) var

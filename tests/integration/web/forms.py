@@ -1,0 +1,30 @@
+"""Helpers to fill in the web UI's forms with the TestClient."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from fastapi.testclient import TestClient
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    found = _CSRF.search(html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str) -> httpx.Response:
+    """Open the sign-in page and submit it; returns the answer without following it."""
+    token = csrf_token(client.get("/login").text)
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": token}, follow_redirects=False)
+
+
+def sign_out(client: TestClient) -> httpx.Response:
+    """Press "Sign out" on the home page."""
+    token = csrf_token(client.get("/").text)
+    return client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
