@@ -30,7 +30,7 @@ def _settings() -> Settings:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
+def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "heads") -> None:
     """Create or migrate the database schema (safe to run again)."""
     from ocx.persistence.db import engine_from_settings
     from ocx.persistence.migrate import current_revision, upgrade

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from ocx.domain.identity.models import User
 from ocx.domain.operations.models import Operation, OperationState
+from ocx.runtime import Runtime
 from tests.support.world import World
 
 ROLES = ["operator", "admin", "pi", "manager", "member", "outsider"]
@@ -35,6 +36,9 @@ class Case:
     allowed: Callable[[str, bool], bool]  # (role, own side) -> allowed
     body: Callable[[World, str], dict[str, Any]] | None = None
     sided: bool = True
+    # Creates what the call needs on side "a" or "b" and returns extra path values
+    # (e.g. {"node": id}); for resources the shared world does not hold.
+    setup: Callable[[Runtime, World, str], dict[str, str]] | None = None
 
 
 def everyone(role: str, own: bool) -> bool:
@@ -147,14 +151,16 @@ def _failed_operation_of_member(client: TestClient, world: World, side: str) -> 
 
 
 @pytest.mark.parametrize(("action", "role", "side"), _matrix())
-def test_rbac(client: TestClient, world: World, action: str, role: str, side: str) -> None:
+def test_rbac(client: TestClient, world: World, runtime: Runtime, action: str, role: str,
+              side: str) -> None:
     case = CASES[action]
     s = "a" if side == "own" else "b"
     token_id = _token_of_member(client, world, s) if "{token}" in case.path else ""
     op_id = _failed_operation_of_member(client, world, s) if "{operation}" in case.path else ""
+    extra = case.setup(runtime, world, s) if case.setup else {}
     path = "/api/v1" + case.path.format(org=f"org-{s}", project=world.project_ids[s],
                                         user=world[f"member_{s}"].email, token=token_id,
-                                        operation=op_id)
+                                        operation=op_id, **extra)
     body = case.body(world, s) if case.body else None
     response = client.request(case.method, path, json=body,
                               headers=world[_actor_key(role)].headers)
