@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_KEY = "ocx-development-secret-key-change-me"
@@ -27,6 +27,37 @@ def _default_task_broker_url() -> str:
     return f"sqlite:///{Path('var') / 'tasks.db'}"
 
 
+class OidcProviderSettings(BaseModel):
+    """One institution's OpenID Connect identity provider (an entry of OCX_OIDC_PROVIDERS)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="used in URLs")
+    display_name: str = ""
+    issuer: str = Field(description="the issuer URL; discovery is ISSUER/.well-known/...")
+    client_id: str
+    client_secret: SecretStr
+    scopes: str = "openid email profile"
+    # Where new users go: every user of this IdP, or by the domain of their email.
+    organization: str | None = None
+    email_domains: dict[str, str] = Field(default_factory=dict,
+                                          description="email domain -> organization name")
+
+
+class SamlProviderSettings(BaseModel):
+    """One institution's SAML 2.0 identity provider (an entry of OCX_SAML_PROVIDERS)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="used in URLs")
+    display_name: str = ""
+    metadata_file: Path = Field(description="the IdP's metadata XML (e.g. from InCommon)")
+    entity_id: str = Field(description="the IdP's entityID within that metadata")
+    organization: str | None = None
+    email_domains: dict[str, str] = Field(default_factory=dict,
+                                          description="email domain -> organization name")
+
+
 class Settings(BaseSettings):
     """Server-side settings. Build one with ``Settings()``; nothing reads them at import."""
 
@@ -43,6 +74,8 @@ class Settings(BaseSettings):
     operation_backoff_s: float = Field(default=2.0, gt=0)
     operation_backoff_max_s: float = Field(default=300.0, gt=0)
     sweep_interval_s: int = Field(default=5, ge=1, le=60)
+    reconcile_interval_s: int = Field(
+        default=300, ge=10, description="how often allocations are compared with providers")
     worker_shutdown_timeout_s: float = Field(
         default=30.0, gt=0, description="how long a stopping worker waits for running operations")
     token_default_ttl_days: int = Field(default=90, ge=1, le=3650)
@@ -51,11 +84,24 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
     # Driver configuration for the notifier interface (see docs/architecture.md, Drivers).
+    fake_drivers: bool | None = Field(
+        default=None, description="allow fake drivers (default: everywhere but production)")
     notifier_driver: str = "fake"
     notifier_settings: dict[str, object] = Field(default_factory=dict)
     # Web UI session cookie: Secure unless serving plain http (development, tests).
     cookie_secure: bool = True
     web_session_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
+    # Single sign-on (docs/sso.md): institutional identity providers, a JSON list.
+    oidc_providers: list[OidcProviderSettings] = Field(default_factory=list)
+    sso_http_timeout_s: float = Field(default=10.0, gt=0)
+    sso_clock_skew_s: int = Field(default=60, ge=0, le=600)
+    saml_providers: list[SamlProviderSettings] = Field(default_factory=list)
+    saml_sp_cert_file: Path | None = Field(default=None, description="the SP's certificate (PEM)")
+    saml_sp_key_file: Path | None = Field(default=None, description="the SP's private key (PEM)")
+    xmlsec_binary: str = "/usr/bin/xmlsec1"
+    # Onboarding: the terms of use in force (empty: none); users accept each new version.
+    terms_version: str = Field(default="", max_length=64)
+    terms_url: str = Field(default="", description="where the terms of use are published")
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -68,6 +114,13 @@ class Settings(BaseSettings):
         if len(self.secret_key.get_secret_value()) < 16:
             raise ValueError("OCX_SECRET_KEY must be at least 16 characters long")
         return self
+
+    @property
+    def allow_fake_drivers(self) -> bool:
+        """Whether drivers named ``fake`` may be used."""
+        if self.fake_drivers is not None:
+            return self.fake_drivers
+        return self.environment is not Environment.PRODUCTION
 
     @property
     def is_sqlite(self) -> bool:

@@ -19,6 +19,7 @@ from ocx.domain.operations.service import MAX_ATTEMPTS_KEY, WAKEUPS_KEY, take_wa
 from ocx.drivers.notifier import Notifier
 from ocx.drivers.registry import DriverRegistry
 from ocx.persistence.db import engine_from_settings, make_session_factory
+from ocx.persistence.sealed import Sealer
 
 if TYPE_CHECKING:
     from ocx.workers.engine import TaskEngine
@@ -32,10 +33,11 @@ class Runtime:
 
     settings: Settings
     engine: Engine
-    drivers: DriverRegistry = field(default_factory=DriverRegistry)
+    drivers: DriverRegistry = field(init=False)
     sessions: sessionmaker[Session] = field(init=False)
 
     def __post_init__(self) -> None:
+        self.drivers = DriverRegistry(allow_fakes=self.settings.allow_fake_drivers)
         self.sessions = make_session_factory(self.engine)
         self.sessions.configure(info={MAX_ATTEMPTS_KEY: self.settings.operation_max_attempts})
         event.listen(self.sessions, "after_commit", self._publish_wakeups)
@@ -49,15 +51,19 @@ class Runtime:
         return TaskEngine(self)
 
     @cached_property
+    def sealer(self) -> Sealer:
+        """Seals secrets stored in the database (driver settings, credentials)."""
+        return Sealer(self.settings.secret_key.get_secret_value())
+
+    @cached_property
     def notifier(self) -> Notifier:
         """The configured notifier driver.
 
         Raises:
             InvalidInput: unknown driver name or invalid settings.
         """
-        # mypy refuses abstract classes for type[T] parameters (python/mypy#4717).
-        return self.drivers.create(Notifier,  # type: ignore[type-abstract]
-                                   self.settings.notifier_driver, self.settings.notifier_settings)
+        return self.drivers.create(Notifier, self.settings.notifier_driver,
+                                   self.settings.notifier_settings)
 
     def _publish_wakeups(self, session: Session) -> None:
         # Fires for savepoints too; only the outermost commit makes rows visible.

@@ -44,7 +44,7 @@ def test_sign_in_see_projects_sign_out(live_server: LiveServer, browser: Browser
     page.screenshot(path=artifacts / "e2e-home.png", full_page=True)
     assert page.evaluate("typeof htmx") == "object"  # the vendored copy loads under the CSP
 
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page).to_have_url(live_server.url + "/login")
     expect(page.get_by_text("You have signed out.")).to_be_visible()
     assert problems == []

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from ocx import __version__
 from ocx.api.errors import install_error_handlers
 from ocx.api.middleware import NulGuardMiddleware, RequestIdMiddleware
+from ocx.api.scim import router as scim_router
 from ocx.api.v1 import build_router
 from ocx.config import Settings
 from ocx.runtime import Runtime, build_runtime
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every answer has an id
     app.include_router(build_router(), prefix="/api/v1")
+    app.include_router(scim_router)  # /scim/v2: institutions' provisioning clients
     if with_web:
         from ocx.web.routes import mount_web
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Annotated
 
 import typer
@@ -23,9 +24,34 @@ def _login_with_password(url: str, email: str) -> SavedLogin:
     return SavedLogin(url=url, token=created.token, token_id=created.id)
 
 
+def _wait(seconds: float) -> None:
+    """Pause between polls of a device login (tests replace it)."""
+    time.sleep(seconds)
+
+
+def _login_with_sso(url: str, provider: str) -> SavedLogin:
+    """Sign in at an institution's identity provider with the device flow: the person
+    confirms a code in any browser while this command waits."""
+    with connect(url=url, need_token=False) as client:
+        started = client.start_device_login(provider)
+        link = started.verification_uri_complete or started.verification_uri
+        typer.echo(f"Open {link} in a browser, sign in, and confirm the code "
+                   f"{started.user_code}.", err=True)
+        deadline = time.monotonic() + started.expires_in
+        while time.monotonic() < deadline:
+            _wait(started.interval)
+            result = client.poll_device_login(provider, started.device_code,
+                                              default_token_name())
+            if result.token is not None:
+                return SavedLogin(url=url, token=result.token.token, token_id=result.token.id)
+    fail("the sign-in was not confirmed in time; run `ocx login --sso` again", 1)
+
+
 def login(
     email: Annotated[str | None, typer.Option(
         help="your account's email; the password is asked for")] = None,
+    sso: Annotated[str | None, typer.Option(
+        help="sign in with this institution's identity provider (a device login)")] = None,
     token: Annotated[str | None, typer.Option(
         help="save this existing API token instead of signing in with a password")] = None,
     url: Annotated[str | None, typer.Option(
@@ -36,9 +62,13 @@ def login(
     """Sign in to an OCX server and save its URL and your token for later commands."""
     if email and token:
         fail("give --email or --token, not both", 2)
+    if sso and (email or token):
+        fail("--sso signs in at your institution: give it without --email or --token", 2)
     target = _server(url)
     if token:
         saved = SavedLogin(url=target, token=token)
+    elif sso:
+        saved = _login_with_sso(target, sso)
     else:
         saved = _login_with_password(target, email or str(typer.prompt("Email")))
     with connect(url=target, token=saved.token) as client:

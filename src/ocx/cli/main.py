@@ -7,7 +7,25 @@ from typing import Annotated
 import typer
 
 from ocx import __version__
-from ocx.cli import audit, auth, members, operations, orgs, projects, server, tokens, users
+from ocx.cli import (
+    allocations,
+    audit,
+    auth,
+    leases,
+    marketplace,
+    members,
+    networks,
+    nodes,
+    offers,
+    operations,
+    orgs,
+    projects,
+    server,
+    sites,
+    switches,
+    tokens,
+    users,
+)
 
 app = typer.Typer(
     name="ocx",
@@ -40,6 +58,16 @@ app.add_typer(members.app, name="member")
 app.add_typer(tokens.app, name="token")
 app.add_typer(operations.app, name="operation")
 app.add_typer(audit.app, name="audit")
+app.add_typer(marketplace.provider_app, name="provider")
+app.add_typer(marketplace.offering_app, name="offering")
+app.add_typer(marketplace.plan_app, name="plan")
+app.add_typer(allocations.app, name="allocation")
+app.add_typer(sites.app, name="site")
+app.add_typer(switches.app, name="switch")
+app.add_typer(nodes.app, name="node")
+app.add_typer(networks.app, name="network")
+app.add_typer(offers.app, name="offer")
+app.add_typer(leases.app, name="lease")
 server.register(app)
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from ocx import __version__
+from ocx.client.baremetal import BaremetalCalls
 from ocx.client.errors import ApiError, ServerUnreachable, UnexpectedResponse
+from ocx.client.marketplace import MarketplaceCalls
 from ocx.client.models import AuditEvent, Health, Page
 from ocx.domain.identity.schemas import (
     Me,
@@ -26,6 +28,7 @@ from ocx.domain.identity.schemas import (
     TokenPublic,
     UserPublic,
 )
+from ocx.domain.identity.sso_schemas import DeviceLoginPublic, DeviceLoginResult
 from ocx.domain.operations.schemas import OperationPublic
 
 M = TypeVar("M", bound=BaseModel)
@@ -83,7 +86,7 @@ def all_items(fetch: Callable[..., Page[M]], /, *, page_size: int = 100,
         cursor = page.next_cursor
 
 
-class OcxClient:
+class OcxClient(MarketplaceCalls, BaremetalCalls):
     """A typed client of the OCX API; use as a context manager or call ``close()``.
 
     Every method raises ``ApiError`` when the API answers with an error,
@@ -325,3 +328,15 @@ class OcxClient:
         """One page of the audit trail, ``oldest`` or ``newest`` first."""
         return self._page(Page[AuditEvent], "audit", cursor, limit, action=action,
                           target_id=target_id, organization_id=organization_id, order=order)
+
+    # --- single sign-on (device login for `ocx login --sso`) -----------------------------
+
+    def start_device_login(self, provider: str) -> DeviceLoginPublic:
+        """Start a device login at identity provider ``provider`` (needs no token)."""
+        return self._read(DeviceLoginPublic, "POST", "sso/device", _body(provider=provider))
+
+    def poll_device_login(self, provider: str, device_code: str,
+                          token_name: str | None = None) -> DeviceLoginResult:
+        """Whether the person approved the device login; once they have, a new token."""
+        body = _body(provider=provider, device_code=device_code, token_name=token_name)
+        return self._read(DeviceLoginResult, "POST", "sso/device/token", body)

@@ -26,6 +26,9 @@ class Target:
     user_id: uuid.UUID | None = None
     user_org_ids: frozenset[uuid.UUID] = frozenset()
     owner_id: uuid.UUID | None = None  # who created it (operations, tokens)
+    provider_org_id: uuid.UUID | None = None  # the organization selling it (marketplace)
+    # Organizations that may use an offering; None means every organization.
+    audience_org_ids: frozenset[uuid.UUID] | None = None
 
 
 NO_TARGET = Target()
@@ -82,6 +85,19 @@ def owner(actor: Actor, target: Target) -> bool:
     return target.owner_id is not None and target.owner_id == actor.user_id
 
 
+def provider_admin(actor: Actor, target: Target) -> bool:
+    """admin of the selling provider"""
+    return (target.provider_org_id is not None
+            and actor.org_roles.get(target.provider_org_id) is OrgRole.ADMIN)
+
+
+def audience(actor: Actor, target: Target) -> bool:
+    """a member of an organization the offering is open to"""
+    if target.audience_org_ids is None:
+        return anyone(actor, target)
+    return bool(target.audience_org_ids & actor.related_org_ids())
+
+
 def any_of(*rules: Rule) -> Rule:
     """Allowed when one of ``rules`` allows."""
 
@@ -94,6 +110,18 @@ def any_of(*rules: Rule) -> Rule:
 
 PROJECT_ANY = project_role(ProjectRole.PI, ProjectRole.MANAGER, ProjectRole.MEMBER)
 PROJECT_LEADS = project_role(ProjectRole.PI, ProjectRole.MANAGER)
+
+
+def node_user(actor: Actor, target: Target) -> bool:
+    """the lessee project's members during its lease, else the owner's org admins"""
+    if target.project_id is not None:
+        return PROJECT_ANY(actor, target)
+    return org_admin(actor, target)
+
+
+def offered_to(actor: Actor, target: Target) -> bool:
+    """anyone if offered to every project, else the project it is offered to"""
+    return anyone(actor, target) if target.project_id is None else PROJECT_ANY(actor, target)
 
 
 class Action(StrEnum):
@@ -127,6 +155,68 @@ class Action(StrEnum):
     OPERATION_READ = "operation.read"
     OPERATION_RETRY = "operation.retry"
     AUDIT_LIST = "audit.list"
+    # marketplace
+    PROVIDER_CREATE = "provider.create"
+    PROVIDER_LIST = "provider.list"
+    PROVIDER_READ = "provider.read"
+    PROVIDER_UPDATE = "provider.update"
+    PROVIDER_DELETE = "provider.delete"
+    OFFERING_CREATE = "offering.create"
+    OFFERING_LIST = "offering.list"
+    OFFERING_READ = "offering.read"
+    OFFERING_UPDATE = "offering.update"
+    PLAN_CREATE = "plan.create"
+    PLAN_READ = "plan.read"
+    # allocations
+    ALLOCATION_REQUEST = "allocation.request"
+    ALLOCATION_LIST = "allocation.list"
+    ALLOCATION_READ = "allocation.read"
+    ALLOCATION_DECIDE = "allocation.decide"
+    ALLOCATION_CHANGE = "allocation.change"
+    ALLOCATION_RELEASE = "allocation.release"
+    ALLOCATION_CREDENTIALS = "allocation.credentials"
+    ALLOCATION_DRIFT = "allocation.drift"
+    # bare metal: inventory, isolation, offers and leases
+    SITE_CREATE = "site.create"
+    SITE_LIST = "site.list"
+    SITE_READ = "site.read"
+    SITE_DELETE = "site.delete"
+    SWITCH_CREATE = "switch.create"
+    SWITCH_LIST = "switch.list"
+    SWITCH_READ = "switch.read"
+    SWITCH_UPDATE = "switch.update"
+    SWITCH_DELETE = "switch.delete"
+    SWITCH_PORT_ADD = "switch.port.add"
+    SWITCH_PORT_REMOVE = "switch.port.remove"
+    NODE_CREATE = "node.create"
+    NODE_LIST = "node.list"
+    NODE_READ = "node.read"
+    NODE_UPDATE = "node.update"
+    NODE_DELETE = "node.delete"
+    NODE_NIC_ADD = "node.nic.add"
+    NODE_NIC_REMOVE = "node.nic.remove"
+    NODE_CONNECT = "node.connect"
+    NODE_DETACH = "node.detach"
+    NODE_POWER = "node.power"
+    NODE_BOOT_DEVICE = "node.boot_device"
+    NETWORK_CREATE = "network.create"
+    NETWORK_LIST = "network.list"
+    NETWORK_READ = "network.read"
+    NETWORK_DELETE = "network.delete"
+    OFFER_CREATE = "offer.create"
+    OFFER_LIST = "offer.list"
+    OFFER_READ = "offer.read"
+    OFFER_DELETE = "offer.delete"
+    LEASE_CREATE = "lease.create"
+    LEASE_LIST = "lease.list"
+    LEASE_READ = "lease.read"
+    LEASE_CANCEL = "lease.cancel"
+    LEASE_EXTEND = "lease.extend"
+    LEASE_RECLAIM = "lease.reclaim"
+    # single sign-on: an institution's SCIM provisioning client
+    SCIM_TOKEN_CREATE = "scim_token.create"
+    SCIM_TOKEN_LIST = "scim_token.list"
+    SCIM_TOKEN_REVOKE = "scim_token.revoke"
 
 
 RULES: dict[Action, Rule] = {
@@ -158,6 +248,69 @@ RULES: dict[Action, Rule] = {
     Action.OPERATION_READ: any_of(operator, owner),
     Action.OPERATION_RETRY: operator,
     Action.AUDIT_LIST: any_of(operator, any_org_admin),  # filtered to administered orgs
+    # marketplace: anyone browses what they may use; providers' admins run their shop
+    Action.PROVIDER_CREATE: operator,
+    Action.PROVIDER_LIST: anyone,
+    Action.PROVIDER_READ: anyone,
+    Action.PROVIDER_UPDATE: any_of(operator, provider_admin),
+    Action.PROVIDER_DELETE: operator,
+    Action.OFFERING_CREATE: any_of(operator, provider_admin),
+    Action.OFFERING_LIST: anyone,  # filtered to offerings open to the caller
+    Action.OFFERING_READ: any_of(operator, provider_admin, audience),
+    Action.OFFERING_UPDATE: any_of(operator, provider_admin),
+    Action.PLAN_CREATE: any_of(operator, provider_admin),
+    Action.PLAN_READ: any_of(operator, provider_admin, audience),
+    # allocations: the project asks, the provider decides
+    Action.ALLOCATION_REQUEST: any_of(operator, PROJECT_LEADS),
+    Action.ALLOCATION_LIST: anyone,  # filtered: own projects', own offerings'
+    Action.ALLOCATION_READ: any_of(operator, provider_admin, org_admin, PROJECT_ANY),
+    Action.ALLOCATION_DECIDE: any_of(operator, provider_admin),
+    Action.ALLOCATION_CHANGE: any_of(operator, PROJECT_LEADS),
+    Action.ALLOCATION_RELEASE: any_of(operator, provider_admin, PROJECT_LEADS),
+    Action.ALLOCATION_CREDENTIALS: PROJECT_ANY,
+    Action.ALLOCATION_DRIFT: any_of(operator, provider_admin, PROJECT_LEADS),
+    # bare metal: owners' org admins run their inventory and offers; a node's user is its
+    # lessee during a lease (the owner then only through an operator's reclaim)
+    Action.SITE_CREATE: operator,
+    Action.SITE_LIST: anyone,
+    Action.SITE_READ: anyone,
+    Action.SITE_DELETE: operator,
+    Action.SWITCH_CREATE: any_of(operator, org_admin),
+    Action.SWITCH_LIST: anyone,  # filtered to administered organizations' switches
+    Action.SWITCH_READ: any_of(operator, org_admin),
+    Action.SWITCH_UPDATE: any_of(operator, org_admin),
+    Action.SWITCH_DELETE: any_of(operator, org_admin),
+    Action.SWITCH_PORT_ADD: any_of(operator, org_admin),
+    Action.SWITCH_PORT_REMOVE: any_of(operator, org_admin),
+    Action.NODE_CREATE: any_of(operator, org_admin),
+    Action.NODE_LIST: anyone,  # the exchange's catalogue; BMC settings only to owners
+    Action.NODE_READ: anyone,
+    Action.NODE_UPDATE: any_of(operator, org_admin),  # the owner, while not leased
+    Action.NODE_DELETE: any_of(operator, org_admin),
+    Action.NODE_NIC_ADD: any_of(operator, org_admin),
+    Action.NODE_NIC_REMOVE: any_of(operator, org_admin),
+    Action.NODE_CONNECT: any_of(operator, node_user),
+    Action.NODE_DETACH: any_of(operator, node_user),
+    Action.NODE_POWER: any_of(operator, node_user),
+    Action.NODE_BOOT_DEVICE: any_of(operator, node_user),
+    Action.NETWORK_CREATE: any_of(operator, org_admin, PROJECT_LEADS),
+    Action.NETWORK_LIST: anyone,  # filtered to visible projects' networks
+    Action.NETWORK_READ: any_of(operator, org_admin, PROJECT_ANY),
+    Action.NETWORK_DELETE: any_of(operator, org_admin, PROJECT_LEADS),
+    Action.OFFER_CREATE: any_of(operator, org_admin),
+    Action.OFFER_LIST: anyone,  # filtered to offers open to the caller's projects
+    Action.OFFER_READ: any_of(operator, org_admin, offered_to),
+    Action.OFFER_DELETE: any_of(operator, org_admin),
+    Action.LEASE_CREATE: any_of(operator, PROJECT_LEADS),
+    Action.LEASE_LIST: anyone,  # filtered: own projects' leases, own nodes' leases
+    Action.LEASE_READ: any_of(operator, org_admin, PROJECT_ANY),
+    Action.LEASE_CANCEL: any_of(operator, PROJECT_LEADS),
+    Action.LEASE_EXTEND: any_of(operator, PROJECT_LEADS),
+    Action.LEASE_RECLAIM: operator,
+    # single sign-on: operators connect an institution's SCIM client
+    Action.SCIM_TOKEN_CREATE: operator,
+    Action.SCIM_TOKEN_LIST: operator,
+    Action.SCIM_TOKEN_REVOKE: operator,
 }
 
 # Which action decides whether a target is visible at all (else 404, not 403).
@@ -168,6 +321,16 @@ READ_ACTION: dict[str, Action] = {
     "member": Action.PROJECT_READ,
     "token": Action.TOKEN_REVOKE,
     "operation": Action.OPERATION_READ,
+    "provider": Action.PROVIDER_READ,
+    "offering": Action.OFFERING_READ,
+    "plan": Action.PLAN_READ,
+    "allocation": Action.ALLOCATION_READ,
+    "site": Action.SITE_READ,
+    "switch": Action.SWITCH_READ,
+    "node": Action.NODE_READ,
+    "network": Action.NETWORK_READ,
+    "offer": Action.OFFER_READ,
+    "lease": Action.LEASE_READ,
 }
 # Creating something inside a parent is seen through the parent.
 PARENT_READ: dict[Action, Action] = {
@@ -176,6 +339,12 @@ PARENT_READ: dict[Action, Action] = {
     Action.ORG_MEMBER_LIST: Action.ORG_READ,
     Action.ORG_MEMBER_ADD: Action.ORG_READ,
     Action.ORG_MEMBER_REMOVE: Action.ORG_READ,
+    Action.PLAN_CREATE: Action.OFFERING_READ,
+    Action.ALLOCATION_REQUEST: Action.PROJECT_READ,
+    Action.SWITCH_CREATE: Action.ORG_READ,
+    Action.NODE_CREATE: Action.ORG_READ,
+    Action.NETWORK_CREATE: Action.PROJECT_READ,
+    Action.LEASE_CREATE: Action.PROJECT_READ,
 }
 
 
@@ -195,10 +364,9 @@ def authorize(actor: Actor, action: Action, target: Target = NO_TARGET) -> None:
         return
     noun = action.value.split(".")[0]
     read = PARENT_READ.get(action) or READ_ACTION.get(noun)
-    hidden_target = read is not None and (read is action or not can(actor, read, target))
-    if target is not NO_TARGET and hidden_target:
-        hidden = "organization" if read is Action.ORG_READ else noun
-        raise NotFound(f"{hidden} not found")
+    if (target is not NO_TARGET and read is not None
+            and (read is action or not can(actor, read, target))):
+        raise NotFound(f"{read.value.split('.')[0]} not found")
     raise Forbidden(f"{actor.label} may not {action.value.replace('.', ' ')}")
 
 

@@ -38,8 +38,12 @@ def installed_entry_points(group: str) -> Iterable[EntryPoint]:
 class DriverRegistry:
     """Looks drivers up by interface and name; ``source`` is replaceable for tests."""
 
-    def __init__(self, source: EntryPointSource = installed_entry_points) -> None:
+    def __init__(self, source: EntryPointSource = installed_entry_points, *,
+                 allow_fakes: bool = True) -> None:
         self._source = source
+        # Fakes keep state in the server process and do nothing real: fine for tests and
+        # the demo, never what a provider's admin should be able to pick in production.
+        self.allow_fakes = allow_fakes
 
     def _entry_points(self, interface: type[Driver]) -> dict[str, EntryPoint]:
         return {ep.name: ep for ep in self._source(entry_point_group(interface))}
@@ -56,6 +60,9 @@ class DriverRegistry:
                 not implement ``interface``.
         """
         found = self._entry_points(interface)
+        if name == "fake" and not self.allow_fakes:
+            raise InvalidInput(f"the fake {interface.interface} driver is for development "
+                               "and tests only (OCX_FAKE_DRIVERS=true allows it)")
         if name not in found:
             installed = ", ".join(sorted(found)) or "none"
             raise InvalidInput(f"unknown {interface.interface} driver {name!r}; "

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+from ocx.domain.allocations import models as allocations_models
 from ocx.domain.audit import models as audit_models
+from ocx.domain.baremetal import models as baremetal_models
+from ocx.domain.identity import federation_models, scim_models
 from ocx.domain.identity import models as identity_models
+from ocx.domain.marketplace import models as marketplace_models
+from ocx.domain.metering import models as metering_models
 from ocx.domain.operations import models as operations_models
 from ocx.persistence.base import Base
 
-__all__ = ["Base", "audit_models", "identity_models", "operations_models"]
+__all__ = [
+    "Base",
+    "allocations_models",
+    "audit_models",
+    "baremetal_models",
+    "federation_models",
+    "identity_models",
+    "marketplace_models",
+    "metering_models",
+    "operations_models",
+    "scim_models",
+]

@@ -57,7 +57,7 @@ def current_actor(db: Session, browser: BrowserSession, request_id: str = "-") -
         user = service.find_user(db, browser.user_id)
     except NotFound:
         return None
-    if not user.is_active or browser.fingerprint != user_fingerprint(str(user.id),
-                                                                     user.password_hash):
+    expected = user_fingerprint(str(user.id), user.password_hash, user.session_version)
+    if not user.is_active or browser.fingerprint != expected:
         return None
     return tokens.actor_for(db, user, request_id=request_id)

@@ -65,3 +65,13 @@ class WebContext:
         response = RedirectResponse(url, status_code=303, headers=SECURITY_HEADERS)
         self.codec.save(response, browser)
         return response
+
+    def redirect_away(self, browser: BrowserSession, url: str) -> Response:
+        """A 303 to another site: only for identity providers named in the settings."""
+        return self.redirect(browser, url)
+
+    def sign_in_failed(self, request: Request, browser: BrowserSession, status: int,
+                       message: str) -> Response:
+        """The error page of a single sign-on that did not succeed."""
+        return self.render(request, browser, "error.html", status=status,
+                           title="Sign-in failed", message=message)

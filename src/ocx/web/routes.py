@@ -1,4 +1,4 @@
-"""The web UI's routes: sign in and out, and the home page.
+"""The web UI's routes: sign in and out, and the home page (single sign-on: ``sso``).
 
 Handlers call domain services (``ocx.domain.identity``), never the ORM; every form
 post carries a CSRF token; the browser session lives in a signed cookie.
@@ -7,19 +7,21 @@ post carries a CSRF token; the browser session lives in a signed cookie.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from ocx.api.deps import SessionDep
 from ocx.domain.actor import Actor
-from ocx.domain.identity import service
+from ocx.domain.identity import onboarding, service
 from ocx.errors import Unauthenticated
 from ocx.logging import request_id_var
 from ocx.runtime import Runtime
-from ocx.web import accounts
+from ocx.web import accounts, saml, sso
+from ocx.web import onboarding as onboarding_pages
 from ocx.web.csrf import CsrfRejected
+from ocx.web.deps import BrowserDep, WebDep, get_web, require_csrf
 from ocx.web.pages import STATIC_DIR, WebContext
 from ocx.web.sessions import BrowserSession, signed_in
 
@@ -27,29 +29,6 @@ if TYPE_CHECKING:
     from ocx.domain.identity.models import Organization, Project
 
 HOME_LIMIT = 100
-
-
-def get_web(request: Request) -> WebContext:
-    """The web context built by :func:`mount_web`."""
-    web: WebContext = request.app.state.web
-    return web
-
-
-WebDep = Annotated[WebContext, Depends(get_web)]
-
-
-def get_browser(request: Request, web: WebDep) -> BrowserSession:
-    """This browser's session, from its cookie (a new anonymous one if none)."""
-    return web.codec.load(request)
-
-
-BrowserDep = Annotated[BrowserSession, Depends(get_browser)]
-
-
-def require_csrf(web: WebDep, browser: BrowserDep,
-                 csrf_token: Annotated[str, Form()] = "") -> None:
-    """Refuse a form post without this session's CSRF token."""
-    web.check_csrf(browser, csrf_token)
 
 
 router = APIRouter(include_in_schema=False)
@@ -83,12 +62,15 @@ def home(request: Request, web: WebDep, browser: BrowserDep, db: SessionDep) -> 
     actor = accounts.current_actor(db, browser, request_id_var.get())
     if actor is None:
         return web.redirect(_signed_out(browser), "/login")
+    if onboarding.needs_terms(db, actor, web.settings.terms_version):
+        return web.redirect(browser, "/terms")
     orgs = service.list_orgs(db, actor, cursor=None, limit=HOME_LIMIT)
     projects = service.list_projects(db, actor, cursor=None, limit=HOME_LIMIT)
     return web.render(request, browser, "home.html", actor=actor,
                       orgs=_org_rows(actor, orgs.items), more_orgs=bool(orgs.next_cursor),
                       projects=_project_rows(actor, projects.items),
-                      more_projects=bool(projects.next_cursor))
+                      more_projects=bool(projects.next_cursor),
+                      providers=web.settings.oidc_providers)
 
 
 def _signed_out(browser: BrowserSession) -> BrowserSession:
@@ -100,12 +82,19 @@ def _signed_out(browser: BrowserSession) -> BrowserSession:
     return fresh
 
 
+def _sign_in_options(web: WebContext) -> dict[str, Any]:
+    """The institutions' identity providers the sign-in page offers."""
+    return {"providers": web.settings.oidc_providers,
+            "saml_providers": web.settings.saml_providers}
+
+
 @router.get("/login")
 def login_form(request: Request, web: WebDep, browser: BrowserDep, db: SessionDep) -> Response:
     """The sign-in form (signed-in users go home)."""
     if accounts.current_actor(db, browser) is not None:
         return web.redirect(browser, "/")
-    return web.render(request, _signed_out(browser), "login.html", email="")
+    return web.render(request, _signed_out(browser), "login.html", email="",
+                      **_sign_in_options(web))
 
 
 @router.post("/login", dependencies=[Depends(require_csrf)])
@@ -116,8 +105,8 @@ def login(request: Request, web: WebDep, browser: BrowserDep, db: SessionDep,
         user = accounts.sign_in(db, email, password, request_id_var.get())
     except Unauthenticated as exc:
         return web.render(request, browser, "login.html", status=401, email=email[:320],
-                          error=exc.message)
-    session = signed_in(str(user.id), user.password_hash)
+                          error=exc.message, **_sign_in_options(web))
+    session = signed_in(str(user.id), user.password_hash, user.session_version)
     session.flash("success", f"Signed in as {user.email}.")
     return web.redirect(session, "/")
 
@@ -143,5 +132,8 @@ def mount_web(app: FastAPI, runtime: Runtime) -> None:
     """Add the web UI's routes and static files to ``app``."""
     app.state.web = WebContext.build(runtime.settings)
     app.include_router(router)
+    app.include_router(sso.router)
+    app.include_router(saml.router)
+    app.include_router(onboarding_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(CsrfRejected, _csrf_rejected)

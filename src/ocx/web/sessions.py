@@ -1,9 +1,11 @@
 """Browser sessions: a signed, HttpOnly cookie that carries who is signed in.
 
 A web session is not an API token. The cookie holds a random nonce (which the CSRF
-token is bound to), the user id, a fingerprint of the user's password hash (so a
-password change ends every session) and the sign-in time, all signed with the server's
-secret key. Nothing about it is stored server-side: signing out replaces the cookie.
+token is bound to), the user id, a fingerprint of the user's password hash and session
+version (so a password change, a deactivation or "sign out everywhere" ends every
+session: the fingerprint no longer matches), the sign-in time and, during a single
+sign-on, the pending login's state, nonce and PKCE verifier; all signed with the
+server's secret key. Signing out replaces the cookie.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ COOKIE_NAME = "ocx_session"
 SALT = "ocx.web.session.v1"
 
 
-def user_fingerprint(user_id: str, password_hash: str | None) -> str:
-    """A short digest that changes whenever the user's password does."""
-    return hashlib.sha256(f"{user_id}|{password_hash or ''}".encode()).hexdigest()[:16]
+def user_fingerprint(user_id: str, password_hash: str | None, session_version: int = 0) -> str:
+    """A short digest that changes whenever the user's password or session version does."""
+    material = f"{user_id}|{password_hash or ''}|{session_version}"
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -37,6 +40,7 @@ class BrowserSession:
     fingerprint: str = ""
     signed_in_at: float = 0.0
     flashes: list[tuple[str, str]] = field(default_factory=list)
+    sso: dict[str, str] = field(default_factory=dict)  # a single sign-on under way
     changed: bool = True
 
     def flash(self, category: str, message: str) -> None:
@@ -69,7 +73,8 @@ class SessionCodec:
             session = BrowserSession(
                 nonce=str(data["n"]), user_id=data.get("u"), fingerprint=str(data.get("v", "")),
                 signed_in_at=float(data.get("t", 0)),
-                flashes=[(str(c), str(m)) for c, m in data.get("f", [])], changed=False)
+                flashes=[(str(c), str(m)) for c, m in data.get("f", [])],
+                sso={str(k): str(v) for k, v in (data.get("s") or {}).items()}, changed=False)
         except (BadSignature, KeyError, TypeError, ValueError):
             return BrowserSession()
         if session.user_id and time.time() - session.signed_in_at > self.ttl_s:
@@ -82,12 +87,12 @@ class SessionCodec:
         if not session.changed:
             return
         payload = {"n": session.nonce, "u": session.user_id, "v": session.fingerprint,
-                   "t": session.signed_in_at, "f": session.flashes}
+                   "t": session.signed_in_at, "f": session.flashes, "s": session.sso}
         response.set_cookie(COOKIE_NAME, self._serializer.dumps(payload), max_age=self.ttl_s,
                             path="/", secure=self.secure, httponly=True, samesite="lax")
 
 
-def signed_in(user_id: str, password_hash: str | None) -> BrowserSession:
+def signed_in(user_id: str, password_hash: str | None, session_version: int) -> BrowserSession:
     """A new session for a user who just proved who they are (with a new nonce)."""
-    return BrowserSession(user_id=user_id, fingerprint=user_fingerprint(user_id, password_hash),
-                          signed_in_at=time.time())
+    return BrowserSession(user_id=user_id, signed_in_at=time.time(),
+                          fingerprint=user_fingerprint(user_id, password_hash, session_version))

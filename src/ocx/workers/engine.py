@@ -78,8 +78,8 @@ class TaskEngine:
         runtime, settings = self._runtime, self._runtime.settings
         return WorkerContext(
             sessions=runtime.sessions, handlers=build_handlers(),
-            handler_context=HandlerContext(sessions=runtime.sessions,
-                                           notifier=runtime.notifier, drivers=runtime.drivers),
+            handler_context=HandlerContext(sessions=runtime.sessions, notifier=runtime.notifier,
+                                           drivers=runtime.drivers, sealer=runtime.sealer),
             lease_s=settings.operation_lease_s,
             backoff=Backoff(settings.operation_backoff_s, settings.operation_backoff_max_s),
             wake_later=self.publish_later)

@@ -16,6 +16,8 @@ from functools import partial
 from sqlalchemy.orm import Session, sessionmaker
 
 from ocx.config import Settings
+from ocx.domain.allocations import reconciler
+from ocx.domain.baremetal import lifecycle as baremetal
 from ocx.domain.identity import lifecycle
 from ocx.domain.operations import journal, slots
 from ocx.domain.operations.service import request_wakeup
@@ -49,6 +51,11 @@ def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
                     partial(sweep_operations, grace_s=float(settings.sweep_interval_s))),
         PeriodicJob("memberships_expire", MEMBERSHIP_EXPIRY_PERIOD_S,
                     lifecycle.expire_memberships),
+        PeriodicJob("leases_move", float(settings.sweep_interval_s), baremetal.move_leases),
+        PeriodicJob("allocations_expire", MEMBERSHIP_EXPIRY_PERIOD_S,
+                    reconciler.expire_allocations),
+        PeriodicJob("allocations_reconcile", float(settings.reconcile_interval_s),
+                    reconciler.schedule_reconcile),
     ]
 
 

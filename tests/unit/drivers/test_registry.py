@@ -97,3 +97,20 @@ def test_secret_settings_are_masked_in_repr() -> None:
 def test_a_driver_refuses_another_drivers_settings() -> None:
     with pytest.raises(TypeError, match="SmtpNotifier takes its own Settings"):
         SmtpNotifier(FakeNotifier.Settings())
+
+
+def test_fakes_are_refused_where_not_allowed() -> None:
+    production = DriverRegistry(allow_fakes=False)
+    with pytest.raises(InvalidInput, match="development and tests only"):
+        production.create(Notifier, "fake", {})
+    assert production.driver_class(Notifier, "smtp").__name__ == "SmtpNotifier"
+
+
+def test_fakes_follow_the_environment() -> None:
+    from ocx.config import Environment, Settings
+
+    secret = "a-production-secret-key-0123"
+    assert not Settings(environment=Environment.PRODUCTION, secret_key=secret).allow_fake_drivers
+    assert Settings(environment=Environment.PRODUCTION, secret_key=secret,
+                    fake_drivers=True).allow_fake_drivers
+    assert Settings().allow_fake_drivers

@@ -20,6 +20,7 @@ from ocx.domain.operations.states import Backoff
 from ocx.drivers.notifier.fake import FakeNotifier
 from ocx.drivers.registry import DriverRegistry
 from ocx.errors import DriverError, InvalidInput, PermanentDriverError
+from ocx.persistence.sealed import Sealer
 from ocx.runtime import Runtime
 from ocx.workers.operations import WorkerContext, execute_operation, worker_identity
 from tests.unit.workers.conftest import enqueue
@@ -33,7 +34,8 @@ def _context(runtime: Runtime, handler: object, woken: list[tuple[uuid.UUID, flo
         sessions=runtime.sessions, handlers=handlers,
         handler_context=HandlerContext(sessions=runtime.sessions,
                                        notifier=FakeNotifier(FakeNotifier.Settings()),
-                                       drivers=DriverRegistry()),
+                                       drivers=DriverRegistry(),
+                                       sealer=Sealer("unit-test-secret-key-0123456789")),
         lease_s=lease_s, backoff=Backoff(2.0, 10.0),
         wake_later=lambda op_id, delay: woken.append((op_id, delay)))
 
@@ -123,7 +125,9 @@ def test_not_claimable_does_nothing(runtime: Runtime) -> None:
 def test_handlers_are_built_fresh_per_call() -> None:
     first, second = build_handlers(), build_handlers()
     assert first is not second
-    assert first.kinds() == ["notify.member_added"]
+    assert "notify.member_added" in first.kinds()
+    assert {"allocation.apply", "allocation.release", "allocation.reconcile"} <= set(
+        first.kinds())
     with pytest.raises(ValueError, match="already has a handler"):
         first.register("notify.member_added", lambda ctx, ref: None)
 

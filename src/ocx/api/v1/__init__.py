@@ -6,12 +6,23 @@ from fastapi import APIRouter
 
 from ocx.api.errors import ERROR_RESPONSES
 from ocx.api.v1 import (
+    allocations,
     audit,
     auth,
     health,
+    leases,
+    networks,
+    nodes,
+    offerings,
+    offers,
     operations,
     organizations,
     projects,
+    providers,
+    scim,
+    sites,
+    sso,
+    switches,
     tokens,
     users,
 )
@@ -20,6 +31,8 @@ from ocx.api.v1 import (
 def build_router() -> APIRouter:
     """All /api/v1 routes."""
     router = APIRouter(responses=ERROR_RESPONSES)
-    for module in (health, auth, organizations, users, projects, tokens, operations, audit):
+    for module in (health, auth, organizations, users, projects, tokens, operations, audit,
+                   providers, offerings, allocations, sso, scim, sites, switches, nodes, networks,
+                   offers, leases):
         router.include_router(module.router)
     return router

@@ -44,6 +44,8 @@ class User(IdMixin, TimestampMixin, Base):
     is_operator: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Bumped to end every web session at once (deactivation, "sign out everywhere").
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class OrgMembership(IdMixin, TimestampMixin, Base):

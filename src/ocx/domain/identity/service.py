@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, joinedload
 from ocx.domain import policy
 from ocx.domain.actor import Actor
 from ocx.domain.audit import service as audit
+from ocx.domain.identity import lifecycle, schemas, tokens
 from ocx.domain.identity import notifications as notify
-from ocx.domain.identity import schemas, tokens
 from ocx.domain.identity.models import (
     Membership,
     Organization,
@@ -310,13 +310,14 @@ def update_user(session: Session, actor: Actor, ref: str, body: schemas.UserUpda
 
 
 def _check_activation(session: Session, actor: Actor, user: User, active: bool) -> None:
-    """Only operators (de)activate, never themselves; deactivation ends every session."""
+    """Only operators (de)activate, never themselves; deactivation removes the user from
+    every project and organization and ends every session (``lifecycle.deactivate``)."""
     if not actor.is_operator:
         raise Forbidden("only operators may activate or deactivate accounts")
     if user.id == actor.user_id and not active:
         raise InvalidInput("you cannot deactivate your own account")
-    if not active:
-        tokens.revoke_all(session, actor, user.id)
+    if not active and user.is_active:
+        lifecycle.deactivate(session, actor, user)
 
 
 def _change_password(session: Session, actor: Actor, user: User, password: str,
@@ -402,6 +403,13 @@ def list_members(session: Session, actor: Actor, project_ref: str, *, cursor: st
     return paginate(session, stmt, Membership, cursor=cursor, limit=limit)
 
 
+def _members_changed(session: Session, actor: Actor, project_id: uuid.UUID) -> None:
+    """Members' access lives on providers too: re-apply the project's allocations."""
+    from ocx.domain.allocations.reconciler import members_changed  # allocations use identity
+
+    members_changed(session, actor, project_id)
+
+
 def _membership(session: Session, project: Project, user: User) -> Membership | None:
     return session.scalar(select(Membership).where(
         Membership.project_id == project.id, Membership.user_id == user.id))
@@ -436,6 +444,7 @@ def add_member(session: Session, actor: Actor, project_ref: str,
                  organization_id=project.organization_id,
                  changes={"project": project.name, "email": user.email, "role": body.role,
                           "expires_at": body.expires_at})
+    _members_changed(session, actor, project.id)
     operations.enqueue(session, actor, kind=notify.MEMBER_ADDED, target=("membership", row.id),
                        idempotency_key=notify.member_added_key(row.id),
                        payload={"project": project.name, "email": user.email,
@@ -474,6 +483,7 @@ def remove_member(session: Session, actor: Actor, project_ref: str, user_ref: st
     if row is None:
         raise NotFound(f"{user.email} is not a member of {project.name}")
     policy.authorize_grant(actor, target, row.role)
+    lifecycle.on_membership_ended(session, actor, row)
     audit.record(session, actor, "member.remove", "membership", row.id,
                  organization_id=project.organization_id,
                  changes={"project": project.name, "email": user.email, "role": row.role})

@@ -20,6 +20,7 @@ from ocx.domain.operations.models import Operation
 from ocx.drivers.notifier import Notifier
 from ocx.drivers.registry import DriverRegistry
 from ocx.errors import PermanentDriverError
+from ocx.persistence.sealed import Sealer
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,19 @@ class OperationRef:
     idempotency_key: str
     attempts: int
     payload: dict[str, Any] = field(default_factory=dict)
+    max_attempts: int = 1
+
+    @property
+    def last_attempt(self) -> bool:
+        """Whether a failure now fails the operation for good."""
+        return self.attempts >= self.max_attempts
 
     @classmethod
     def of(cls, op: Operation) -> OperationRef:
         """A detached snapshot of ``op``."""
         return cls(id=op.id, kind=op.kind, target_type=op.target_type, target_id=op.target_id,
                    idempotency_key=op.idempotency_key, attempts=op.attempts,
-                   payload=dict(op.payload))
+                   payload=dict(op.payload), max_attempts=op.max_attempts)
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ class HandlerContext:
     sessions: sessionmaker[Session]
     notifier: Notifier
     drivers: DriverRegistry
+    sealer: Sealer
 
 
 Handler = Callable[[HandlerContext, OperationRef], "dict[str, Any] | None"]
@@ -85,8 +93,17 @@ class HandlerRegistry:
 def build_handlers() -> HandlerRegistry:
     """The handlers of every operation kind OCX journals."""
     # Imported here: handler modules import this one for its types.
+    from ocx.domain.allocations import access, provisioning, reconciler
+    from ocx.domain.allocations import service as allocations
+    from ocx.domain.baremetal import handlers as baremetal
     from ocx.domain.identity import notifications as notify
 
     registry = HandlerRegistry()
     registry.register(notify.MEMBER_ADDED, notify.member_added)
+    baremetal.register(registry)
+    registry.register(allocations.APPLY, provisioning.apply)
+    registry.register(allocations.RELEASE, provisioning.release)
+    registry.register(access.CREDENTIALS, access.make_credentials)
+    registry.register(access.DRIFT, access.report_drift)
+    registry.register(reconciler.RECONCILE, reconciler.reconcile_offering)
     return registry

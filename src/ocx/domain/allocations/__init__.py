@@ -1,0 +1,1 @@
+"""Allocations: a project's share of an offering, and keeping the provider in line with it."""

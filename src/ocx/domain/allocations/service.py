@@ -1,0 +1,294 @@
+"""Allocation rules: the project asks, the provider (or its policy) decides, workers apply."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ocx.domain import policy
+from ocx.domain.actor import Actor
+from ocx.domain.allocations import schemas
+from ocx.domain.allocations.models import Allocation, AllocationChange, ChangeKind, ChangeState
+from ocx.domain.allocations.states import ON_PROVIDER, AllocationState, check_move
+from ocx.domain.audit import service as audit
+from ocx.domain.identity.models import Project
+from ocx.domain.identity.service import _flush_unique, find_project, project_target
+from ocx.domain.marketplace.models import Offering, Provider
+from ocx.domain.marketplace.service import find_offering, find_plan, offering_target
+from ocx.domain.operations import service as operations
+from ocx.domain.operations.models import Operation
+from ocx.domain.policy import Action, Target
+from ocx.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ocx.persistence.base import utcnow
+from ocx.persistence.pagination import Page, paginate
+
+S = AllocationState
+APPLY, RELEASE = "allocation.apply", "allocation.release"
+LIVE = (S.REQUESTED, S.APPROVED, *ON_PROVIDER, S.FAILED)
+
+
+def allocation_target(allocation: Allocation) -> Target:
+    """Who may see and act on an allocation: the project's people, and the provider."""
+    return Target(org_id=allocation.project.organization_id, project_id=allocation.project_id,
+                  provider_org_id=allocation.offering.provider.organization_id)
+
+
+def find_allocation(session: Session, ref: str | uuid.UUID) -> Allocation:
+    """An allocation by id. Raises NotFound."""
+    try:
+        allocation = session.get(Allocation, uuid.UUID(str(ref)))
+    except ValueError:
+        allocation = None
+    if allocation is None:
+        raise NotFound("allocation not found")
+    return allocation
+
+
+def label(allocation: Allocation) -> str:
+    """How people name an allocation: ORG:PROJECT on PROVIDER:OFFERING."""
+    return (f"{allocation.project.organization.name}:{allocation.project.name} on "
+            f"{allocation.offering.provider.name}:{allocation.offering.name}")
+
+
+def check_quota(offering: Offering, quota: dict[str, int], *, fill: bool) -> dict[str, int]:
+    """Validate a quota against the offering's components; with ``fill``, add defaults.
+
+    Raises:
+        InvalidInput: an unknown component, or a limit above the offering's max.
+    """
+    known = {c["name"]: c for c in offering.components}
+    unknown = sorted(set(quota) - set(known))
+    if unknown:
+        raise InvalidInput(f"quota: {offering.name} has no component "
+                           f"{', '.join(unknown)}; it has {', '.join(sorted(known))}")
+    for name, limit in quota.items():
+        most = known[name].get("max")
+        if most is not None and limit > most:
+            raise InvalidInput(f"quota: {name} {limit} exceeds the offering's max of {most}")
+    if not fill:
+        return dict(quota)
+    return {name: quota.get(name, c.get("default") or 0) for name, c in known.items()}
+
+
+def enqueue_apply(session: Session, actor: Actor, allocation: Allocation) -> Operation:
+    """Ask a worker to bring the provider in line with the allocation's new version."""
+    allocation.version += 1
+    session.flush()
+    return operations.enqueue(
+        session, actor, kind=APPLY, target=("allocation", allocation.id),
+        idempotency_key=f"{APPLY}:{allocation.id}:{allocation.version}",
+        payload={"version": allocation.version})
+
+
+def _move(session: Session, actor: Actor, allocation: Allocation, target: AllocationState,
+          **changes: Any) -> None:
+    check_move(allocation.state, target)
+    before = allocation.state
+    allocation.state = target
+    audit.record(session, actor, f"allocation.{target.value}", "allocation", allocation.id,
+                 organization_id=allocation.project.organization_id,
+                 changes={"from": before.value, "to": target.value, **changes})
+
+
+def _check_open(offering: Offering, project: Project) -> None:
+    audience = offering_target(offering).audience_org_ids
+    if audience is not None and project.organization_id not in audience:
+        raise Forbidden(f"projects of {project.organization.name} may not use "
+                        f"{offering.provider.name}:{offering.name}")
+    if not offering.is_active:
+        raise Conflict(f"{offering.provider.name}:{offering.name} takes no new requests")
+
+
+def request(session: Session, actor: Actor,
+            body: schemas.AllocationRequest) -> tuple[Allocation, Operation | None]:
+    """Ask for a share of an offering for a project (its PI or managers)."""
+    project = find_project(session, body.project, actor)
+    offering = find_offering(session, body.offering)
+    policy.authorize(actor, Action.OFFERING_READ, offering_target(offering))
+    policy.authorize(actor, Action.ALLOCATION_REQUEST, project_target(project))
+    _check_open(offering, project)
+    quota = check_quota(offering, body.quota, fill=True)
+    _check_end(body.ends_at)
+    existing = session.scalar(select(Allocation.id).where(
+        Allocation.project_id == project.id, Allocation.offering_id == offering.id,
+        Allocation.state.in_(LIVE)).limit(1))
+    if existing is not None:
+        raise Conflict(f"{project.name} already has allocation {existing} on {offering.name}; "
+                       "ask for a change instead")
+    allocation = Allocation(
+        project=project, offering=offering, project_id=project.id, offering_id=offering.id,
+        plan=find_plan(session, offering, body.plan), state=S.REQUESTED,
+        quota=quota, starts_at=utcnow(),
+        ends_at=body.ends_at, justification=body.justification, requested_by=actor.user_id)
+    session.add(allocation)
+    _flush_unique(session, f"a live allocation of {project.name} on {offering.name}")
+    audit.record(session, actor, "allocation.request", "allocation", allocation.id,
+                 organization_id=project.organization_id,
+                 changes={"allocation": label(allocation), "quota": allocation.quota})
+    if not offering.auto_approve:
+        return allocation, None
+    return allocation, _approve(session, actor, allocation, "approved by the offering's policy")
+
+
+def _approve(session: Session, actor: Actor, allocation: Allocation, reason: str) -> Operation:
+    _move(session, actor, allocation, S.APPROVED, reason=reason)
+    allocation.decided_by, allocation.decided_at = actor.user_id, utcnow()
+    allocation.status_message = reason
+    _move(session, actor, allocation, S.PROVISIONING)
+    return enqueue_apply(session, actor, allocation)
+
+
+def decide(session: Session, actor: Actor, ref: str, approve: bool,
+           body: schemas.Decision) -> tuple[Allocation, Operation | None]:
+    """Approve (and start provisioning) or deny a requested allocation (the provider)."""
+    allocation = find_allocation(session, ref)
+    policy.authorize(actor, Action.ALLOCATION_DECIDE, allocation_target(allocation))
+    if allocation.state is not S.REQUESTED:
+        raise Conflict(f"the allocation is {allocation.state.value}, not requested")
+    if approve:
+        return allocation, _approve(session, actor, allocation, body.reason or "approved")
+    _move(session, actor, allocation, S.DENIED, reason=body.reason)
+    allocation.decided_by, allocation.decided_at = actor.user_id, utcnow()
+    allocation.status_message = body.reason or "denied"
+    return allocation, None
+
+
+def list_allocations(session: Session, actor: Actor, *, cursor: str | None, limit: int,
+                     project: str | None = None, offering: str | None = None,
+                     state: AllocationState | None = None) -> Page[Allocation]:
+    """Allocations of the actor's projects and of the offerings they run (operators: all)."""
+    policy.authorize(actor, Action.ALLOCATION_LIST)
+    stmt = select(Allocation).join(Project).join(Offering).join(Provider)
+    if not actor.is_operator:
+        admin_orgs = actor.admin_org_ids()
+        stmt = stmt.where(or_(Allocation.project_id.in_(actor.project_roles),
+                              Project.organization_id.in_(admin_orgs),
+                              Provider.organization_id.in_(admin_orgs)))
+    if project:
+        stmt = stmt.where(Allocation.project_id == find_project(session, project, actor).id)
+    if offering:
+        stmt = stmt.where(Allocation.offering_id == find_offering(session, offering).id)
+    if state:
+        stmt = stmt.where(Allocation.state == state)
+    return paginate(session, stmt, Allocation, cursor=cursor, limit=limit)
+
+
+def get_allocation(session: Session, actor: Actor, ref: str) -> Allocation:
+    """One allocation the actor may see."""
+    allocation = find_allocation(session, ref)
+    policy.authorize(actor, Action.ALLOCATION_READ, allocation_target(allocation))
+    return allocation
+
+
+def release(session: Session, actor: Actor, ref: str) -> tuple[Allocation, Operation | None]:
+    """Give an allocation back: the provider-side tenant is deleted by a worker."""
+    allocation = find_allocation(session, ref)
+    policy.authorize(actor, Action.ALLOCATION_RELEASE, allocation_target(allocation))
+    if allocation.state is S.REQUESTED:  # nothing was made on the provider yet
+        _move(session, actor, allocation, S.RELEASED)
+        return allocation, None
+    _move(session, actor, allocation, S.RELEASING)
+    return allocation, enqueue_release(session, actor, allocation)
+
+
+def enqueue_release(session: Session, actor: Actor, allocation: Allocation) -> Operation:
+    """Ask a worker to delete the tenant; every earlier apply is superseded."""
+    allocation.version += 1
+    session.flush()
+    return operations.enqueue(
+        session, actor, kind=RELEASE, target=("allocation", allocation.id),
+        idempotency_key=f"{RELEASE}:{allocation.id}:{allocation.version}")
+
+
+# --- change requests ------------------------------------------------------------------
+
+def request_change(session: Session, actor: Actor, ref: str, body: schemas.ChangeRequest
+                   ) -> tuple[AllocationChange, Operation | None]:
+    """Ask for a new quota (up or down) or a later end (PI, managers)."""
+    allocation = find_allocation(session, ref)
+    policy.authorize(actor, Action.ALLOCATION_CHANGE, allocation_target(allocation))
+    if allocation.state not in ON_PROVIDER:
+        raise Conflict(f"the allocation is {allocation.state.value}; only allocations on "
+                       "the provider can change")
+    if body.quota is not None and not body.quota:
+        raise InvalidInput("quota: name at least one component to change")
+    if body.kind is ChangeKind.QUOTA and allocation.state in (S.EXPIRED, S.DISABLED):
+        raise Conflict(f"the allocation is {allocation.state.value}; renew it (ends_at) "
+                       "before changing its quota")
+    quota = check_quota(allocation.offering, body.quota or {}, fill=False)
+    _check_usage(allocation, quota)
+    _check_end(body.ends_at)
+    change = AllocationChange(allocation_id=allocation.id, kind=body.kind,
+                              state=ChangeState.REQUESTED, quota=quota, ends_at=body.ends_at,
+                              justification=body.justification, requested_by=actor.user_id)
+    session.add(change)
+    session.flush()
+    audit.record(session, actor, "allocation.change.request", "allocation", allocation.id,
+                 organization_id=allocation.project.organization_id,
+                 changes={"kind": change.kind.value, "quota": quota, "ends_at": body.ends_at})
+    if allocation.offering.auto_approve:
+        return change, _apply_change(session, actor, allocation, change, "automatic")
+    return change, None
+
+
+def _check_end(ends_at: datetime | None) -> None:
+    if ends_at is not None and ends_at <= utcnow():
+        raise InvalidInput("ends_at must be in the future")
+
+
+def _check_usage(allocation: Allocation, quota: dict[str, int]) -> None:
+    usage = allocation.observed.get("usage", {})
+    below = {name: usage[name] for name, limit in quota.items()
+             if 0 <= limit < usage.get(name, 0)}
+    if below:
+        in_use = ", ".join(f"{name}: {used} in use" for name, used in sorted(below.items()))
+        raise Conflict(f"the new quota is below current usage ({in_use}); free some first")
+
+
+def decide_change(session: Session, actor: Actor, ref: str, change_id: uuid.UUID,
+                  approve: bool, body: schemas.Decision
+                  ) -> tuple[AllocationChange, Operation | None]:
+    """Approve (and apply) or deny a change request (the provider)."""
+    allocation = find_allocation(session, ref)
+    policy.authorize(actor, Action.ALLOCATION_DECIDE, allocation_target(allocation))
+    change = session.get(AllocationChange, change_id)
+    if change is None or change.allocation_id != allocation.id:
+        raise NotFound("change request not found")
+    if change.state is not ChangeState.REQUESTED:
+        raise Conflict(f"the change request is {change.state.value} already")
+    if approve:
+        # Re-checked now: usage and time may have moved since the request.
+        _check_usage(allocation, change.quota)
+        _check_end(change.ends_at)
+        return change, _apply_change(session, actor, allocation, change, body.reason)
+    change.state, change.decided_by, change.decided_at = (
+        ChangeState.DENIED, actor.user_id, utcnow())
+    audit.record(session, actor, "allocation.change.deny", "allocation", allocation.id,
+                 organization_id=allocation.project.organization_id,
+                 changes={"change": str(change.id), "reason": body.reason})
+    return change, None
+
+
+def _apply_change(session: Session, actor: Actor, allocation: Allocation,
+                  change: AllocationChange, reason: str) -> Operation:
+    change.state, change.decided_by, change.decided_at = (
+        ChangeState.APPROVED, actor.user_id, utcnow())
+    if change.kind is ChangeKind.QUOTA:
+        allocation.quota = {**allocation.quota, **change.quota}
+    else:
+        allocation.ends_at = change.ends_at
+    if allocation.state not in (S.PROVISIONING, S.CHANGING):
+        _move(session, actor, allocation, S.CHANGING, change=str(change.id), reason=reason)
+    return enqueue_apply(session, actor, allocation)
+
+
+def list_changes(session: Session, actor: Actor, ref: str) -> list[AllocationChange]:
+    """An allocation's change requests, oldest first."""
+    allocation = get_allocation(session, actor, ref)
+    return list(session.scalars(select(AllocationChange)
+                                .where(AllocationChange.allocation_id == allocation.id)
+                                .order_by(AllocationChange.created_at)))

@@ -1,0 +1,1 @@
+"""Marketplace: providers, their offerings, plans and dated rates."""

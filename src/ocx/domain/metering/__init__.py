@@ -1,0 +1,1 @@
+"""Metering: usage spans recorded from provider events (lease ends, server changes...)."""

@@ -1,0 +1,40 @@
+"""Usage spans: what a project used, from when to when, recorded from events.
+
+Minimal on purpose: the billing work extends it (rating, invoices). Metering is
+event-driven: each span comes from one event (a lease ended, a server was resized...)
+whose id is ``source_event_id``; it is unique, so ingesting an event twice — a retried
+operation, a replayed notification — changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ocx.persistence.base import Base, IdMixin, TimestampMixin
+
+__all__ = ["UsageSpan"]
+
+
+class UsageSpan(IdMixin, TimestampMixin, Base):
+    """``quantity`` of ``meter`` (in ``unit``) used by a project's resource over a span."""
+
+    __tablename__ = "usage_spans"
+    __table_args__ = (CheckConstraint("ended_at >= started_at", name="span"),)
+
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="RESTRICT"), index=True)
+    # The allocation the usage belongs to, when there is one (bare-metal leases have none).
+    allocation_id: Mapped[uuid.UUID | None] = mapped_column(index=True, default=None)
+    resource_kind: Mapped[str] = mapped_column(String(63))
+    resource_id: Mapped[str] = mapped_column(String(64), index=True)
+    meter: Mapped[str] = mapped_column(String(63))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(24, 6))
+    unit: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime]
+    source_event_id: Mapped[str] = mapped_column(String(200), unique=True)
