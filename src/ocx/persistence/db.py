@@ -9,9 +9,11 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ocx.config import Settings
+from ocx.errors import Conflict
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
 
@@ -70,3 +72,12 @@ def ping(session: Session) -> str:
     """Round-trip to the database; the dialect's name (raises if it is unreachable)."""
     session.execute(text("SELECT 1"))
     return session.get_bind().dialect.name
+
+
+def flush_unique(session: Session, what: str) -> None:
+    """Flush, turning a unique-constraint race into a clear 409."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"{what} already exists") from exc

@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ocx.domain.allocations.states import AllocationState, ChangeKind, ChangeState
 from ocx.domain.identity.models import Project
 from ocx.domain.marketplace.models import Offering, Plan
-from ocx.persistence.base import Base, IdMixin, TimestampMixin
+from ocx.persistence.base import Base, IdMixin, TimestampMixin, str_enum
 
 __all__ = ["Allocation", "AllocationChange", "ChangeKind", "ChangeState"]
 
 
 LIVE_CONDITION = "state NOT IN ('released', 'denied')"
 
-
-def _enum(cls: type[StrEnum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16,
-                values_callable=lambda e: [m.value for m in e])
 
 
 class Allocation(IdMixin, TimestampMixin, Base):
@@ -42,7 +37,7 @@ class Allocation(IdMixin, TimestampMixin, Base):
     plan_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("plans.id", ondelete="RESTRICT"), default=None)
     state: Mapped[AllocationState] = mapped_column(
-        _enum(AllocationState, "allocation_state"), index=True)
+        str_enum(AllocationState, "allocation_state"), index=True)
     quota: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
@@ -73,8 +68,8 @@ class AllocationChange(IdMixin, TimestampMixin, Base):
 
     allocation_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("allocations.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[ChangeKind] = mapped_column(_enum(ChangeKind, "change_kind"))
-    state: Mapped[ChangeState] = mapped_column(_enum(ChangeState, "change_state"))
+    kind: Mapped[ChangeKind] = mapped_column(str_enum(ChangeKind, "change_kind"))
+    state: Mapped[ChangeState] = mapped_column(str_enum(ChangeState, "change_state"))
     quota: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     ends_at: Mapped[datetime | None] = mapped_column(default=None)
     justification: Mapped[str] = mapped_column(Text, default="")

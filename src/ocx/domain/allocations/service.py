@@ -16,7 +16,7 @@ from ocx.domain.allocations.models import Allocation, AllocationChange, ChangeKi
 from ocx.domain.allocations.states import ON_PROVIDER, AllocationState, check_move
 from ocx.domain.audit import service as audit
 from ocx.domain.identity.models import Project
-from ocx.domain.identity.service import _flush_unique, find_project, project_target
+from ocx.domain.identity.service import find_project, project_target
 from ocx.domain.marketplace.models import Offering, Provider
 from ocx.domain.marketplace.service import find_offering, find_plan, offering_target
 from ocx.domain.operations import service as operations
@@ -24,6 +24,7 @@ from ocx.domain.operations.models import Operation
 from ocx.domain.policy import Action, Target
 from ocx.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ocx.persistence.base import utcnow
+from ocx.persistence.db import flush_unique
 from ocx.persistence.pagination import Page, paginate
 
 S = AllocationState
@@ -125,7 +126,7 @@ def request(session: Session, actor: Actor,
         quota=quota, starts_at=utcnow(),
         ends_at=body.ends_at, justification=body.justification, requested_by=actor.user_id)
     session.add(allocation)
-    _flush_unique(session, f"a live allocation of {project.name} on {offering.name}")
+    flush_unique(session, f"a live allocation of {project.name} on {offering.name}")
     audit.record(session, actor, "allocation.request", "allocation", allocation.id,
                  organization_id=project.organization_id,
                  changes={"allocation": label(allocation), "quota": allocation.quota})

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -34,15 +32,11 @@ from ocx.domain.baremetal.states import (
     PortChangeState,
 )
 from ocx.domain.identity.models import Organization, Project
-from ocx.persistence.base import Base, IdMixin, TimestampMixin
+from ocx.persistence.base import Base, IdMixin, TimestampMixin, str_enum
 
 __all__ = ["Lease", "Network", "NetworkAttachment", "Nic", "Node", "Offer", "PortChange",
            "Site", "Switch", "SwitchPort"]
 
-
-def _enum(cls: type[StrEnum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16,
-                values_callable=lambda e: [m.value for m in e])
 
 
 class Site(IdMixin, TimestampMixin, Base):
@@ -185,9 +179,9 @@ class NetworkAttachment(IdMixin, TimestampMixin, Base):
         ForeignKey("bm_nics.id", ondelete="CASCADE"), index=True)
     network_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("bm_networks.id", ondelete="RESTRICT"), index=True)
-    mode: Mapped[AttachmentMode] = mapped_column(_enum(AttachmentMode, "bm_attachment_mode"))
+    mode: Mapped[AttachmentMode] = mapped_column(str_enum(AttachmentMode, "bm_attachment_mode"))
     state: Mapped[AttachmentState] = mapped_column(
-        _enum(AttachmentState, "bm_attachment_state"))
+        str_enum(AttachmentState, "bm_attachment_state"))
 
     nic: Mapped[Nic] = relationship(back_populates="attachments")
     network: Mapped[Network] = relationship()
@@ -210,7 +204,7 @@ class PortChange(IdMixin, TimestampMixin, Base):
     operation_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("operations.id", ondelete="CASCADE"), index=True)
     state: Mapped[PortChangeState] = mapped_column(
-        _enum(PortChangeState, "bm_port_change_state"), default=PortChangeState.PENDING)
+        str_enum(PortChangeState, "bm_port_change_state"), default=PortChangeState.PENDING)
     # The operation whose batch applies it, and since when (a stale claim is taken over).
     claimed_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -240,7 +234,7 @@ class Offer(IdMixin, TimestampMixin, Base):
         ForeignKey("projects.id", ondelete="CASCADE"), index=True, default=None)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
-    state: Mapped[OfferState] = mapped_column(_enum(OfferState, "bm_offer_state"),
+    state: Mapped[OfferState] = mapped_column(str_enum(OfferState, "bm_offer_state"),
                                               default=OfferState.AVAILABLE)
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None)
@@ -275,7 +269,7 @@ class Lease(IdMixin, TimestampMixin, Base):
         ForeignKey("projects.id", ondelete="RESTRICT"), index=True)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
-    state: Mapped[LeaseState] = mapped_column(_enum(LeaseState, "bm_lease_state"),
+    state: Mapped[LeaseState] = mapped_column(str_enum(LeaseState, "bm_lease_state"),
                                               default=LeaseState.CREATED)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ocx.domain.identity.roles import OrgRole, ProjectRole
-from ocx.persistence.base import Base, IdMixin, TimestampMixin
+from ocx.persistence.base import Base, IdMixin, TimestampMixin, str_enum
 
 __all__ = ["ApiToken", "Membership", "OrgMembership", "OrgRole", "Organization", "Project",
            "ProjectRole", "User"]
 
-
-def _enum(cls: type[StrEnum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16,
-                values_callable=lambda e: [m.value for m in e])
 
 
 class Organization(IdMixin, TimestampMixin, Base):
@@ -58,7 +53,7 @@ class OrgMembership(IdMixin, TimestampMixin, Base):
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    role: Mapped[OrgRole] = mapped_column(_enum(OrgRole, "org_role"), default=OrgRole.MEMBER)
+    role: Mapped[OrgRole] = mapped_column(str_enum(OrgRole, "org_role"), default=OrgRole.MEMBER)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
 
     organization: Mapped[Organization] = relationship()
@@ -91,7 +86,7 @@ class Membership(IdMixin, TimestampMixin, Base):
         ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    role: Mapped[ProjectRole] = mapped_column(_enum(ProjectRole, "project_role"))
+    role: Mapped[ProjectRole] = mapped_column(str_enum(ProjectRole, "project_role"))
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
 
     project: Mapped[Project] = relationship(back_populates="memberships")

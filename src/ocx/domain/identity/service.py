@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from ocx.domain import policy
@@ -27,28 +26,12 @@ from ocx.domain.identity.passwords import hash_password, verify_password
 from ocx.domain.operations import service as operations
 from ocx.domain.policy import Action, Target
 from ocx.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ocx.persistence.base import utcnow
+from ocx.persistence.base import as_uuid, utcnow
+from ocx.persistence.db import flush_unique
 from ocx.persistence.pagination import Page, paginate
 
 RowT = TypeVar("RowT", Organization, User, Project, Membership)
 
-
-def _as_uuid(ref: str | uuid.UUID) -> uuid.UUID | None:
-    if isinstance(ref, uuid.UUID):
-        return ref
-    try:
-        return uuid.UUID(ref)
-    except ValueError:
-        return None
-
-
-def _flush_unique(session: Session, what: str) -> None:
-    """Flush, turning a unique-constraint race into a clear 409."""
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"{what} already exists") from exc
 
 
 def _unexpired(model: type[OrgMembership] | type[Membership]) -> ColumnElement[bool]:
@@ -66,7 +49,7 @@ def _check_expiry(expires_at: datetime | None) -> None:
 
 def find_org(session: Session, ref: str | uuid.UUID) -> Organization:
     """An organization by id or name. Raises NotFound."""
-    ref_id = _as_uuid(ref)
+    ref_id = as_uuid(ref)
     org = (session.get(Organization, ref_id) if ref_id
            else session.scalar(select(Organization).where(Organization.name == str(ref).lower())))
     if org is None:
@@ -76,7 +59,7 @@ def find_org(session: Session, ref: str | uuid.UUID) -> Organization:
 
 def find_user(session: Session, ref: str | uuid.UUID) -> User:
     """A user by id or email. Raises NotFound."""
-    ref_id = _as_uuid(ref)
+    ref_id = as_uuid(ref)
     user = (session.get(User, ref_id) if ref_id
             else session.scalar(select(User).where(User.email == str(ref).lower())))
     if user is None:
@@ -95,7 +78,7 @@ def find_project(session: Session, ref: str | uuid.UUID, actor: Actor | None = N
         NotFound: no such project.
         Conflict: the bare name matches several projects the actor may see.
     """
-    ref_id = _as_uuid(ref)
+    ref_id = as_uuid(ref)
     if ref_id:
         project = session.get(Project, ref_id)
         if project is None:
@@ -143,7 +126,7 @@ def create_org(session: Session, actor: Actor, body: schemas.OrganizationCreate)
     policy.authorize(actor, Action.ORG_CREATE)
     org = Organization(**body.model_dump())
     session.add(org)
-    _flush_unique(session, f"organization {body.name}")
+    flush_unique(session, f"organization {body.name}")
     audit.record(session, actor, "organization.create", "organization", org.id,
                  organization_id=org.id, changes=body.model_dump())
     return org
@@ -233,7 +216,7 @@ def add_org_member(session: Session, actor: Actor, org_ref: str,
         session.add(row)
     before = {"role": row.role, "expires_at": row.expires_at}
     row.role, row.expires_at = body.role, body.expires_at
-    _flush_unique(session, f"membership of {user.email} in {org.name}")
+    flush_unique(session, f"membership of {user.email} in {org.name}")
     audit.record(session, actor, "organization.member.add", "org_membership", row.id,
                  organization_id=org.id,
                  changes={"email": user.email, **audit.diff(before, body.model_dump(
@@ -264,7 +247,7 @@ def create_user(session: Session, actor: Actor, body: schemas.UserCreate) -> Use
     user = User(email=body.email.lower(), name=body.name,
                 password_hash=hash_password(body.password) if body.password else None)
     session.add(user)
-    _flush_unique(session, f"user {user.email}")
+    flush_unique(session, f"user {user.email}")
     if org is not None:
         session.add(OrgMembership(organization_id=org.id, user_id=user.id, role=OrgRole.MEMBER))
     audit.record(session, actor, "user.create", "user", user.id,
@@ -340,7 +323,7 @@ def create_project(session: Session, actor: Actor, body: schemas.ProjectCreate) 
     policy.authorize(actor, Action.PROJECT_CREATE, Target(org_id=org.id))
     project = Project(organization_id=org.id, name=body.name, description=body.description)
     session.add(project)
-    _flush_unique(session, f"project {org.name}/{body.name}")
+    flush_unique(session, f"project {org.name}/{body.name}")
     audit.record(session, actor, "project.create", "project", project.id,
                  organization_id=org.id, changes=body.model_dump())
     return project
@@ -356,7 +339,7 @@ def list_projects(session: Session, actor: Actor, *, cursor: str | None, limit: 
         project_ids, org_ids = scope
         stmt = stmt.where(or_(Project.id.in_(project_ids), Project.organization_id.in_(org_ids)))
     if organization:
-        org_id = _as_uuid(organization)
+        org_id = as_uuid(organization)
         if org_id is None:
             stmt = stmt.join(Organization).where(Organization.name == organization.lower())
         else:
@@ -439,7 +422,7 @@ def add_member(session: Session, actor: Actor, project_ref: str,
     row = Membership(project_id=project.id, user_id=user.id, role=body.role,
                      expires_at=body.expires_at)
     session.add(row)
-    _flush_unique(session, f"membership of {user.email} in {project.name}")
+    flush_unique(session, f"membership of {user.email} in {project.name}")
     audit.record(session, actor, "member.add", "membership", row.id,
                  organization_id=project.organization_id,
                  changes={"project": project.name, "email": user.email, "role": body.role,

@@ -5,22 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ocx.domain.identity.models import Organization
 from ocx.domain.marketplace.states import RateKind
-from ocx.persistence.base import Base, IdMixin, TimestampMixin
+from ocx.persistence.base import Base, IdMixin, TimestampMixin, str_enum
 
 __all__ = ["Offering", "OfferingAudience", "Plan", "Provider", "Rate", "RateKind"]
 
-
-def _enum(cls: type[StrEnum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16,
-                values_callable=lambda e: [m.value for m in e])
 
 
 class Provider(IdMixin, TimestampMixin, Base):
@@ -104,7 +99,7 @@ class Rate(IdMixin, TimestampMixin, Base):
     plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"),
                                                index=True)
     component: Mapped[str] = mapped_column(String(63))
-    kind: Mapped[RateKind] = mapped_column(_enum(RateKind, "rate_kind"))
+    kind: Mapped[RateKind] = mapped_column(str_enum(RateKind, "rate_kind"))
     unit: Mapped[str] = mapped_column(String(32))  # e.g. "core-hour", "GiB-month"
     unit_price: Mapped[Decimal] = mapped_column(Numeric(18, 6))
     valid_from: Mapped[datetime]

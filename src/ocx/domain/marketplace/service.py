@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ocx.domain import policy
 from ocx.domain.actor import Actor
 from ocx.domain.audit import service as audit
-from ocx.domain.identity.service import _as_uuid, _flush_unique, find_org
+from ocx.domain.identity.service import find_org
 from ocx.domain.marketplace import schemas
 from ocx.domain.marketplace.models import Offering, OfferingAudience, Plan, Provider, Rate
 from ocx.domain.policy import Action, Target
@@ -19,13 +19,15 @@ from ocx.drivers import stored_settings as driver_settings
 from ocx.drivers.project import ProjectDriver
 from ocx.drivers.registry import DriverRegistry
 from ocx.errors import Conflict, InvalidInput, NotFound
+from ocx.persistence.base import as_uuid
+from ocx.persistence.db import flush_unique
 from ocx.persistence.pagination import Page, paginate
 from ocx.persistence.sealed import Sealer
 
 
 def find_provider(session: Session, ref: str | uuid.UUID) -> Provider:
     """A provider by id or name. Raises NotFound."""
-    ref_id = _as_uuid(ref)
+    ref_id = as_uuid(ref)
     found = (session.get(Provider, ref_id) if ref_id else
              session.scalar(select(Provider).where(Provider.name == str(ref).lower())))
     if found is None:
@@ -45,7 +47,7 @@ def create_provider(session: Session, actor: Actor,
     org = find_org(session, body.organization)
     provider = Provider(organization_id=org.id, **body.model_dump(exclude={"organization"}))
     session.add(provider)
-    _flush_unique(session, f"a provider named {body.name} or for {org.name}")
+    flush_unique(session, f"a provider named {body.name} or for {org.name}")
     audit.record(session, actor, "provider.create", "provider", provider.id,
                  organization_id=org.id, changes=body.model_dump())
     return provider
@@ -106,7 +108,7 @@ def find_offering(session: Session, ref: str | uuid.UUID) -> Offering:
         NotFound: no such offering.
         Conflict: several providers offer something by that name.
     """
-    ref_id = _as_uuid(ref)
+    ref_id = as_uuid(ref)
     if ref_id:
         offering = session.get(Offering, ref_id)
         if offering is None:
@@ -144,7 +146,7 @@ def create_offering(session: Session, actor: Actor, registry: DriverRegistry, se
         components=[c.model_dump() for c in body.components],
         audience=_audience(session, body.allowed_organizations))
     session.add(offering)
-    _flush_unique(session, f"offering {provider.name}:{body.name}")
+    flush_unique(session, f"offering {provider.name}:{body.name}")
     audit.record(session, actor, "offering.create", "offering", offering.id,
                  organization_id=provider.organization_id,
                  changes={**body.model_dump(exclude={"driver_settings"}, mode="json"),
@@ -232,7 +234,7 @@ def create_plan(session: Session, actor: Actor, offering_ref: str,
     plan = Plan(offering_id=offering.id, name=body.name, description=body.description,
                 currency=body.currency)
     session.add(plan)
-    _flush_unique(session, f"plan {body.name} of {offering.name}")
+    flush_unique(session, f"plan {body.name} of {offering.name}")
     for rate in body.rates:
         _add_rate(offering, plan, rate)
     session.flush()

@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ocx.domain.operations.states import OperationState
-from ocx.persistence.base import Base, IdMixin, TimestampMixin, utcnow
+from ocx.persistence.base import Base, IdMixin, TimestampMixin, str_enum, utcnow
 
 __all__ = ["Operation", "OperationState", "PeriodicRun"]
 
@@ -29,8 +29,7 @@ class Operation(IdMixin, TimestampMixin, Base):
     target_type: Mapped[str] = mapped_column(String(50))
     target_id: Mapped[str] = mapped_column(String(64), index=True)
     state: Mapped[OperationState] = mapped_column(
-        Enum(OperationState, name="operation_state", native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e]),
+        str_enum(OperationState, "operation_state"),
         default=OperationState.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int]
