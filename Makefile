@@ -8,12 +8,11 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 ADMIN_EMAIL ?= admin@example.org
-CHROMIUM := /usr/bin/chromium
 HTMX_VERSION := 2.0.11
 HTMX_DIR := src/ocx/web/static/vendor
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test venv lint chromium vendor-htmx clean distclean
+.PHONY: help run test venv lint system-packages vendor-htmx clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,7 +48,7 @@ run: $(VENV)/.installed-run  ## serve OCX on http://127.0.0.1:8080 (SQLite under
 	fi
 	exec $(BIN)/ocx serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test chromium  ## lint, type-check and run every test (PYTEST_ADDOPTS='-m billing' for one group)
+test: $(VENV)/.installed-test system-packages  ## lint, type-check and run every test (PYTEST_ADDOPTS='-m billing' for one group)
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 	@# Exit code 5 is "no tests collected": a marker filter that selects nothing is no failure.
@@ -59,12 +58,24 @@ lint: $(VENV)/.installed-test  ## ruff and mypy only
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 
-chromium:  ## install Debian's Chromium for the browser tests, if missing
-	@if [ ! -x $(CHROMIUM) ]; then \
-	  echo "installing Debian's chromium for the browser tests"; \
+# Debian packages the tests' real servers and tools need, as "binary:package" pairs:
+# installed in one apt-get run when any binary is missing (the fixtures also install
+# their own when run alone, but one run here is faster and never half-done).
+SYSTEM_PACKAGES := /usr/bin/chromium:chromium /usr/share/fonts/truetype/dejavu:fonts-dejavu-core \
+  xmlsec1:xmlsec1 ovs-vswitchd:openvswitch-switch ping:iputils-ping ipmi_sim:openipmi \
+  pdftoppm:poppler-utils /usr/lib/x86_64-linux-gnu/libpango-1.0.so.0:libpango-1.0-0 \
+  /usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0:libpangoft2-1.0-0
+
+system-packages:  ## install the Debian packages the tests need (chromium, xmlsec1, OVS...), if missing
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+	  bin="$${pair%%:*}"; pkg="$${pair##*:}"; \
+	  if [ "$${bin#/}" != "$$bin" ]; then [ -e "$$bin" ] || missing="$$missing $$pkg"; \
+	  else command -v "$$bin" >/dev/null || [ -x "/usr/sbin/$$bin" ] || missing="$$missing $$pkg"; fi; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages for the tests:$$missing"; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-	    chromium fonts-dejavu-core; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
 vendor-htmx:  ## refresh the vendored htmx from the npm registry (commit the result)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ocx.persistence.base import Base, IdMixin, TimestampMixin
@@ -38,3 +39,16 @@ class UsageSpan(IdMixin, TimestampMixin, Base):
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime]
     source_event_id: Mapped[str] = mapped_column(String(200), unique=True)
+    # Where the usage happened: the provider (for revenue reports and outages) and the
+    # offering (whose plan prices it). Both empty for usage outside the marketplace.
+    provider_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("providers.id", ondelete="RESTRICT"), index=True, default=None)
+    offering_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("offerings.id", ondelete="RESTRICT"), index=True, default=None)
+    # The OCX user the resource is attributed to (showback by user), when known.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True, default=None)
+    # What the rating rules need and the meter alone does not say: for a server
+    # {"vcpus": 4, "ram_mib": 8192, "gpus": 0, "gpu_type": null, "state": "active",
+    #  "flavor": "m1.large"}; see docs/metering.md for each meter's keys.
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
