@@ -74,10 +74,29 @@ def runtime(settings: Settings, engine: Engine) -> Runtime:
     return build_runtime(settings, engine=engine)
 
 
+@pytest.fixture(scope="module")
+def shared_app(database_url: str, migrated_engine: Engine) -> FastAPI:
+    """One app per test module and database, built once.
+
+    FastAPI prepares each route on its first request (a quarter of a second for the
+    whole API); building a new app for each of thousands of tests spent most of the
+    suite's time there. The app holds no state of its own: each test gives it its
+    fresh runtime (and web context) through ``app``.
+    """
+    settings = Settings(environment=Environment.TEST, database_url=database_url,
+                        secret_key=TEST_SECRET, workers=0, task_broker_url="memory://",
+                        cookie_secure=False)
+    return create_app(runtime=build_runtime(settings, engine=migrated_engine))
+
+
 @pytest.fixture
-def app(runtime: Runtime) -> FastAPI:
-    """The API app."""
-    return create_app(runtime=runtime)
+def app(shared_app: FastAPI, runtime: Runtime) -> FastAPI:
+    """The API app, serving this test's runtime (its settings, drivers and queue)."""
+    from ocx.web.pages import WebContext
+
+    shared_app.state.runtime = runtime
+    shared_app.state.web = WebContext.build(runtime.settings)
+    return shared_app
 
 
 @pytest.fixture

@@ -34,7 +34,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The single-process mode: worker threads next to the API (settings.workers).
-        consumer = start_embedded_workers(runtime) if runtime.settings.workers > 0 else None
+        # The runtime is read from the app, not this closure: the app owns it.
+        current: Runtime = app.state.runtime
+        consumer = start_embedded_workers(current) if current.settings.workers > 0 else None
         try:
             yield
         finally:
