@@ -1,5 +1,6 @@
 """Bare-metal fixtures: a lab of fake switches and BMCs on the shared world (both databases),
-and the real servers: Open vSwitch with namespace nodes, and a Redfish BMC emulator."""
+and the real servers: Open vSwitch with namespace nodes, a Redfish BMC emulator and an IPMI
+BMC simulator."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.integration.baremetal.support import Lab, build_lab
 
 # The CLI tests here use the real app served over HTTP, as in tests/integration/cli.
 from tests.integration.cli.conftest import config_file, ocx, server_url  # noqa: F401
+from tests.servers.ipmi import Ipmi, ipmi_simulator
 from tests.servers.ovs import Ovs, open_vswitch
 from tests.servers.redfish import Redfish, redfish_emulator
 from tests.support.world import World
@@ -47,3 +49,10 @@ def redfish() -> Iterator[Redfish]:
     """sushy-tools' Redfish emulator with four fake systems, for the whole run."""
     with redfish_emulator(count=4) as emulator:
         yield emulator
+
+
+@pytest.fixture(scope="session")
+def ipmi() -> Iterator[Ipmi]:
+    """OpenIPMI's ipmi_sim: one IPMI 2.0 BMC over UDP, for the whole run."""
+    with ipmi_simulator() as simulator:
+        yield simulator

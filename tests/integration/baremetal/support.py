@@ -72,6 +72,17 @@ class Lab:
         with self.runtime.sessions() as session, session.begin():
             return lifecycle.move_leases(session, now)
 
+    def check_power(self, name: str, who: str, power: str, boot: str) -> None:
+        """Ask the node's BMC for its power state as ``who``; the node shows what the BMC
+        said, ``boot`` as its boot device, and no BMC error."""
+        status = self.call(who, "POST", f"/nodes/{name}/power", {"action": "status"},
+                           expect=202)
+        self.drain()
+        assert self.operation(status["id"])["result"] == {"power_state": power}
+        shown = self.node(name, who)
+        assert (shown["power_state"], shown["boot_device"], shown["power_error"]) == (
+            power, boot, None)
+
     def node(self, name: str, who: str = "operator") -> dict[str, Any]:
         """A node as ``who`` sees it."""
         found: dict[str, Any] = self.call(who, "GET", f"/nodes/{name}", expect=200)

@@ -113,3 +113,17 @@ def test_deleting_inventory_in_use_is_refused(lab: Lab) -> None:
     lab.call("admin_a", "DELETE", "/nodes/n2", expect=204)
     with lab.runtime.sessions() as session:
         assert session.scalars(select(Node.name)).all() == ["n1"]
+
+
+def test_switch_settings_cannot_name_another_program_or_an_option_as_a_port(lab: Lab) -> None:
+    body = {"name": "sw2", "site": lab.site, "owner": "org-a", "driver": "ovs"}
+    for program in ("/bin/sh", "/usr/bin/python3", "ovs-vsctl; sh", "/tmp/ovs-vsctl.sh"):
+        bad = lab.call("admin_a", "POST", "/switches", {**body, "settings": {
+            "db": "unix:/run/openvswitch/db.sock", "bridge": "br0", "ovs_vsctl": program}},
+            expect=422)
+        assert "ovs_vsctl" in bad["error"]["message"]
+    lab.call("admin_a", "POST", "/switches", {**body, "settings": {
+        "db": "unix:/run/openvswitch/db.sock", "bridge": "br0",
+        "ovs_vsctl": "/usr/local/bin/ovs-vsctl"}}, expect=201)
+    for name in ("--", "--if-exists", "-p1"):
+        lab.call("admin_a", "POST", "/switches/sw2/ports", {"names": [name]}, expect=422)

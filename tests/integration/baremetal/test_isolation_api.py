@@ -3,6 +3,8 @@ the per-node lock, per-switch batching, and nothing half-configured after a refu
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 
 from ocx.domain.baremetal.models import NetworkAttachment, PortChange
@@ -10,6 +12,7 @@ from ocx.domain.operations.models import Operation
 from ocx.drivers.power.fake import fake_machine
 from ocx.drivers.switch.base import PortConfig
 from ocx.drivers.switch.fake import fake_switch
+from ocx.workers.operations import execute_operation
 from tests.integration.baremetal.support import Lab, offer_and_lease
 
 
@@ -48,10 +51,10 @@ def test_only_the_lessee_touches_a_leased_node(lab: Lab) -> None:
     lab.call("member_a", "POST", "/nodes/n1/connect", {"nic": "eth0", "network": "red"},
              expect=403)
     lab.call("outsider", "POST", "/nodes/n1/detach", {"nic": "eth0"}, expect=403)
-    # The lessee may not bridge its node into another project's network either.
-    wrong = lab.call("pi_b", "POST", "/nodes/n1/connect",
-                     {"nic": "eth0", "network": f"{lab.world.project_ids['a']}/red"}, expect=403)
-    assert "does not belong to the project leasing" in wrong["error"]["message"]
+    # The lessee may not bridge its node into another project's network either (which it
+    # does not even see: 404, see below).
+    lab.call("pi_b", "POST", "/nodes/n1/connect",
+             {"nic": "eth0", "network": f"{lab.world.project_ids['a']}/red"}, expect=404)
     # A node nobody leases belongs to its owner: a project cannot use it.
     lab.call("pi_b", "POST", "/nodes/n2/power", {"action": "on"}, expect=403)
     lab.call("admin_a", "POST", "/nodes/n2/power", {"action": "on"}, expect=202)
@@ -179,3 +182,41 @@ def test_connect_refuses_what_makes_no_sense(lab: Lab) -> None:
     with lab.runtime.sessions() as session:  # refused requests journal nothing
         connects = [op for op in session.scalars(select(Operation)) if "connect" in op.payload]
         assert len(connects) == 1
+
+
+def test_another_projects_network_is_not_found_rather_than_forbidden(lab: Lab) -> None:
+    offer_and_lease(lab, "n1")
+    _network(lab, "pi_a", "red", "a")
+    other = lab.world.project_ids["a"]
+    hidden = lab.call("pi_b", "POST", "/nodes/n1/connect",
+                      {"nic": "eth0", "network": f"{other}/red"}, expect=404)
+    # Exactly what a network (or project) that does not exist answers: nothing revealed.
+    for missing in (f"{other}/green", f"{uuid.uuid4()}/red"):
+        assert lab.call("pi_b", "POST", "/nodes/n1/connect",
+                        {"nic": "eth0", "network": missing}, expect=404) == hidden
+    # The owner's admins cannot reach into another organization's networks either.
+    _network(lab, "pi_b", "blue", "b")
+    lab.call("admin_a", "POST", "/nodes/n2/connect",
+             {"nic": "eth0", "network": f"{lab.world.project_ids['b']}/blue"}, expect=404)
+
+
+def test_a_retried_operation_waits_for_the_node(lab: Lab) -> None:
+    machine = fake_machine(f"{lab.switch_key}-n2")
+    lab.call("admin_a", "PATCH", "/nodes/n2", {"power_settings": {"fail": "unreachable"}},
+             expect=200)
+    failed = lab.call("admin_a", "POST", "/nodes/n2/power", {"action": "on"}, expect=202)
+    lab.drain()
+    assert lab.operation(failed["id"])["state"] == "failed"
+    lab.call("admin_a", "PATCH", "/nodes/n2", {"power_settings": {"fail": "never"}}, expect=200)
+    holder = lab.call("admin_a", "POST", "/nodes/n2/power", {"action": "off"}, expect=202)
+    lab.call("operator", "POST", f"/operations/{failed['id']}/retry", expect=202)
+    calls = len(machine.calls)
+    # The retried operation may not run while another holds the node.
+    execute_operation(lab.runtime.tasks.worker_context, uuid.UUID(failed["id"]))
+    assert len(machine.calls) == calls
+    retried = lab.operation(failed["id"])
+    assert retried["state"] == "pending" and holder["id"] in retried["last_error"]
+    assert lab.node("n2")["busy_with"] == holder["id"]
+    lab.drain()
+    assert machine.calls[calls:] == ["set_power:off", "set_power:on"]
+    assert lab.operation(failed["id"])["state"] == "done"

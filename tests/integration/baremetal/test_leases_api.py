@@ -203,3 +203,14 @@ def test_the_periodic_job_starts_leases_once_across_workers(lab: Lab) -> None:
     assert job.period_s == lab.runtime.settings.sweep_interval_s
     assert run_periodic_job(lab.runtime.sessions, job, "worker-1")
     assert lab.call("pi_b", "GET", f"/leases/{lease['id']}", expect=200)["state"] == "active"
+
+
+def test_a_withdrawn_offer_extends_no_lease(lab: Lab) -> None:
+    offer = _offer(lab, node="n1")
+    lease = _lease(lab, offer, hours=2)
+    later = {"ends_at": (utcnow() + timedelta(hours=3)).isoformat()}
+    lab.call("admin_a", "DELETE", f"/offers/{offer['id']}", expect=200)
+    refused = lab.call("pi_b", "POST", f"/leases/{lease['id']}/extend", later, expect=409)
+    assert f"offer {offer['id']} was withdrawn" in refused["error"]["message"]
+    # The lease itself stays as it was.
+    assert lab.call("pi_b", "GET", f"/leases/{lease['id']}")["ends_at"] == lease["ends_at"]

@@ -23,6 +23,13 @@ from tests.support.world import World
 
 pytestmark = pytest.mark.baremetal
 NODES = {"n1": 1, "n2": 2, "n3": 3, "n4": 4}  # node -> host part of 10.99.0.x
+PING_ROUNDS = 3
+
+
+def _reaches(ovs: Ovs, source: str, target: str) -> bool:
+    """Whether ``source`` pings ``target``, asking again a few times: on a loaded machine
+    the userspace datapath can miss a whole round (a "no" is still asked only once)."""
+    return any(ovs.reaches(source, NODES[target]) for _ in range(PING_ROUNDS))
 
 
 def _ovs_lab(client: TestClient, world: World, runtime: Runtime, ovs: Ovs) -> Lab:
@@ -86,14 +93,14 @@ def test_leased_nodes_reach_their_project_network_and_nothing_else(
     # proj-b's nodes on proj-b's network reach each other.
     _connect(lab, "pi_b", "n1", "blue")
     _connect(lab, "member_b", "n2", "blue")
-    assert ovs.reaches("n1", NODES["n2"]) and ovs.reaches("n2", NODES["n1"])
+    assert _reaches(ovs, "n1", "n2") and _reaches(ovs, "n2", "n1")
 
     # proj-a's node, on proj-a's network (same subnet), reaches neither.
     _connect(lab, "pi_a", "n3", "red")
     assert not ovs.reaches("n3", NODES["n1"]) and not ovs.reaches("n1", NODES["n3"])
-    # ...nor may proj-a put its node on proj-b's network.
+    # ...nor may proj-a put its node on proj-b's network (which it does not even see).
     lab.call("pi_a", "POST", "/nodes/n3/connect",
-             {"nic": "eth0", "network": f"{lab.world.project_ids['b']}/blue"}, expect=403)
+             {"nic": "eth0", "network": f"{lab.world.project_ids['b']}/blue"}, expect=404)
     assert not ovs.reaches("n3", NODES["n2"])
 
     # Moving n2 to another network moves it: away from n1, and back with it.
@@ -102,7 +109,7 @@ def test_leased_nodes_reach_their_project_network_and_nothing_else(
     assert not ovs.reaches("n1", NODES["n2"])
     _detach(lab, "pi_b", "n1")
     _connect(lab, "pi_b", "n1", "green")
-    assert ovs.reaches("n1", NODES["n2"])
+    assert _reaches(ovs, "n1", "n2")
 
     # The lease of n2 ends (an hour on): it is detached, and cannot reach its old network.
     assert lab.move_leases(utcnow() + timedelta(hours=2)) == 1

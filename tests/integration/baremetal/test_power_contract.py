@@ -1,4 +1,5 @@
-"""The power driver contract, for the fake and for Redfish (sushy against sushy-tools)."""
+"""The power driver contract, for the fake, Redfish (sushy against sushy-tools) and IPMI
+(pyghmi against OpenIPMI's ipmi_sim)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ocx.drivers.power import BootDevice, PowerAction, PowerDriver, PowerState
 from ocx.drivers.power.fake import forget_fake_machines
 from ocx.drivers.registry import DriverRegistry
 from ocx.errors import DriverError, PermanentDriverError
+from tests.servers.ipmi import Ipmi, free_udp_port
 from tests.servers.redfish import Redfish, free_port
 
 pytestmark = pytest.mark.baremetal
@@ -26,16 +28,23 @@ class Subject:
     unreachable: PowerDriver
 
 
-@pytest.fixture(params=["fake", "redfish"])
+@pytest.fixture(params=["fake", "redfish", "ipmi"])
 def subject(request: pytest.FixtureRequest) -> Iterator[Subject]:
     registry = DriverRegistry()
     if request.param == "fake":
         bmc = f"contract-{uuid.uuid4().hex[:6]}"
-        good = {"bmc": bmc, "password": "pw-0123", "expected_password": "pw-0123"}
+        good: dict[str, object] = {"bmc": bmc, "password": "pw-0123",
+                                   "expected_password": "pw-0123"}
         yield Subject(registry.create(PowerDriver, "fake", good),
                       registry.create(PowerDriver, "fake", {**good, "password": "nope"}),
                       registry.create(PowerDriver, "fake", {"bmc": bmc, "fail": "unreachable"}))
         forget_fake_machines()
+        return
+    if request.param == "ipmi":
+        ipmi: Ipmi = request.getfixturevalue("ipmi")
+        yield Subject(registry.create(PowerDriver, "ipmi", ipmi.settings()),
+                      registry.create(PowerDriver, "ipmi", ipmi.settings(password="nope")),
+                      registry.create(PowerDriver, "ipmi", ipmi.settings(port=free_udp_port())))
         return
     redfish: Redfish = request.getfixturevalue("redfish")
     good = {"address": redfish.url, "system_id": redfish.systems[0],

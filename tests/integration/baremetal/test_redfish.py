@@ -42,12 +42,7 @@ def test_a_lessee_powers_its_node_through_redfish(client: TestClient, world: Wor
     boot = _system(redfish, system)["Boot"]
     assert isinstance(boot, dict) and boot["BootSourceOverrideTarget"] == "Pxe"
     assert boot["BootSourceOverrideEnabled"] == "Continuous"
-    status = lab.call("pi_b", "POST", "/nodes/n1/power", {"action": "status"}, expect=202)
-    lab.drain()
-    assert lab.operation(status["id"])["result"] == {"power_state": "off"}
-    shown = lab.node("n1", "pi_b")
-    assert (shown["power_state"], shown["boot_device"], shown["power_error"]) == (
-        "off", "pxe", None)
+    lab.check_power("n1", "pi_b", "off", "pxe")
 
 
 def test_an_unreachable_bmc_fails_with_the_reason_and_flags_the_node(

@@ -26,10 +26,11 @@ from ocx.domain.baremetal.models import (
     PortChange,
 )
 from ocx.domain.baremetal.states import AttachmentMode, AttachmentState
+from ocx.domain.identity import service as identity
 from ocx.domain.operations import service as operations
 from ocx.domain.operations.models import Operation
 from ocx.domain.policy import Action
-from ocx.errors import Conflict, Forbidden, InvalidInput
+from ocx.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 NETWORK = "baremetal.node.network"
 POWER = "baremetal.node.power"
@@ -62,6 +63,19 @@ def _usable_node(session: Session, actor: Actor, ref: str, action: Action) -> No
     node = access.find_node(session, ref)
     policy.authorize(actor, action, access.node_target(session, node))
     return node
+
+
+def _visible_network(session: Session, actor: Actor, ref: str, lease: Lease | None) -> Network:
+    """The network ``ref`` names, if the actor may see it; otherwise the same 404 as for a
+    network (or project) that does not exist, so nothing about other tenants leaks."""
+    try:
+        network = access.find_network(session, ref,
+                                      project_id=lease.project_id if lease else None)
+    except NotFound:
+        raise NotFound("network not found") from None
+    if not policy.can(actor, Action.NETWORK_READ, identity.project_target(network.project)):
+        raise NotFound("network not found")
+    return network
 
 
 def _check_network(actor: Actor, node: Node, network: Network, lease: Lease | None) -> None:
@@ -98,8 +112,7 @@ def connect(session: Session, actor: Actor, ref: str, body: schemas.ConnectReque
     node = _usable_node(session, actor, ref, Action.NODE_CONNECT)
     nic = access.find_nic(session, node, body.nic)
     lease = access.active_lease(session, node)
-    network = access.find_network(session, body.network,
-                                  project_id=lease.project_id if lease else None)
+    network = _visible_network(session, actor, body.network, lease)
     _check_network(actor, node, network, lease)
     if nic.port is None:
         raise Conflict(f"NIC {nic.name} is not cabled to a switch port")

@@ -245,6 +245,9 @@ def extend_lease(session: Session, actor: Actor, ref: str, body: schemas.LeaseEx
                        "leases can be extended")
     if body.ends_at <= lease.ends_at:
         raise InvalidInput("the new end must be later than the current one")
+    if lease.offer.state is not OfferState.AVAILABLE:
+        # Withdrawing stops new time under the offer: the lease keeps its end, no more.
+        raise Conflict(f"offer {lease.offer_id} was withdrawn; the lease cannot be extended")
     if body.ends_at > lease.offer.ends_at:
         raise Conflict(f"the offer ends at {lease.offer.ends_at.isoformat()}; a lease cannot "
                        "outlast it")

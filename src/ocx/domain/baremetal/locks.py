@@ -7,6 +7,11 @@ two). Two requests racing for an idle node both read the same holder, and only o
 ``UPDATE ... WHERE locked_by IS NOT DISTINCT FROM :seen`` matches: on PostgreSQL the
 second waits for the first's row lock and then finds the value changed; on SQLite
 writers are serialized. The loser answers 409 naming the operation in the way.
+
+An operator may send a failed operation back to pending (``ocx operation retry``) long
+after it let go of its node, so every bare-metal handler first makes sure its operation
+holds the node (:func:`hold`): it takes the node again if it is free, and otherwise
+waits (a temporary error, retried with backoff) for the operation in the way.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from sqlalchemy.orm import Session
 from ocx.domain.baremetal.models import Node
 from ocx.domain.operations.models import Operation
 from ocx.domain.operations.states import OperationState
-from ocx.errors import Conflict
+from ocx.errors import Conflict, DriverError, PermanentDriverError
 
 FINAL = (OperationState.DONE, OperationState.FAILED)
 
@@ -60,3 +65,19 @@ def take(session: Session, node: Node, operation_id: uuid.UUID) -> None:
         raise Conflict(busy_message(node, current) if current is not None
                        else f"node {node.name} was just taken by another request; try again")
     session.refresh(node)
+
+
+def hold(session: Session, node_id: uuid.UUID, operation_id: uuid.UUID) -> None:
+    """Make sure ``operation_id`` holds the node before it calls the switch or the BMC.
+
+    Raises:
+        DriverError: another unfinished operation holds the node (retried later).
+        PermanentDriverError: the node no longer exists.
+    """
+    node = session.get(Node, node_id)
+    if node is None:
+        raise PermanentDriverError("the node no longer exists")
+    try:
+        take(session, node, operation_id)
+    except Conflict as exc:
+        raise DriverError(exc.message) from None

@@ -16,8 +16,9 @@ from ocx.drivers.power.base import BootDevice
 Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 DriverName = Annotated[str, StringConstraints(min_length=1, max_length=63,
                                               pattern=r"^[a-z0-9_-]+$")]
+# Never starting with "-": a port name is an argument of switch commands (ovs-vsctl's "--").
 PortName = Annotated[str, StringConstraints(min_length=1, max_length=100,
-                                            pattern=r"^[A-Za-z0-9/_.:-]+$")]
+                                            pattern=r"^[A-Za-z0-9/_.:][A-Za-z0-9/_.:-]*$")]
 Mac = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True,
                                        pattern=r"^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$")]
 Vlan = Annotated[int, Field(ge=1, le=4094)]

@@ -44,8 +44,11 @@ class OvsSwitch(SwitchDriver):
         isolation_vlan: int = Field(default=4095, ge=1, le=4095,
                                     description="parking VLAN of isolated (protected) ports")
         timeout_s: float = Field(default=10.0, gt=0, le=120)
+        # Whoever registers a switch chooses this, and the worker runs it: only a program
+        # called ovs-vsctl (on the PATH, or by an absolute path) is accepted.
         ovs_vsctl: str = Field(default="ovs-vsctl", max_length=500,
-                               description="the ovs-vsctl program")
+                               pattern=r"^(/[A-Za-z0-9_.+-]+)*/?ovs-vsctl$",
+                               description="the ovs-vsctl program: ovs-vsctl, or its path")
 
     settings: Settings
 
