@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     # Onboarding: the terms of use in force (empty: none); users accept each new version.
     terms_version: str = Field(default="", max_length=64)
     terms_url: str = Field(default="", description="where the terms of use are published")
+    # The URL people reach OCX at (https://ocx.example.org): sign-in redirect URIs and
+    # invitation links are built from it, never from the request's Host header.
+    public_url: str = Field(default="", pattern=r"^(https?://[^/?#\s]+(/[^?#\s]*)?)?$",
+                            description="required in production")
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -113,6 +117,8 @@ class Settings(BaseSettings):
             )
         if len(self.secret_key.get_secret_value()) < 16:
             raise ValueError("OCX_SECRET_KEY must be at least 16 characters long")
+        if not self.public_url and self.environment is Environment.PRODUCTION:
+            raise ValueError("set OCX_PUBLIC_URL (https://your-ocx-host) to run in production")
         return self
 
     @property

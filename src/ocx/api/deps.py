@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ocx.config import Settings
 from ocx.domain.actor import Actor
-from ocx.domain.identity import tokens
+from ocx.domain.identity import onboarding, tokens
 from ocx.domain.policy import Action
 from ocx.logging import request_id_var
 from ocx.runtime import Runtime
@@ -47,13 +47,26 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def _declared_action(request: Request) -> str | None:
+    """The policy action the matched route declares (``declares``), if any."""
+    extra = getattr(request.scope.get("route"), "openapi_extra", None) or {}
+    action = extra.get("x-ocx-action")
+    return str(action) if action else None
+
+
 def get_actor(
+    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
-    """The authenticated caller; 401 without a valid token."""
+    """The authenticated caller; 401 without a valid token, 403 until they accept the
+    terms of use in force (except to read and accept them, see who they are, and manage
+    their own tokens)."""
     bearer = credentials.credentials if credentials else None
-    return tokens.authenticate(session, bearer, request_id_var.get())
+    actor = tokens.authenticate(session, bearer, request_id_var.get())
+    onboarding.require_terms(session, actor, settings, _declared_action(request))
+    return actor
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]

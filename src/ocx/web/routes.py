@@ -70,7 +70,8 @@ def home(request: Request, web: WebDep, browser: BrowserDep, db: SessionDep) -> 
                       orgs=_org_rows(actor, orgs.items), more_orgs=bool(orgs.next_cursor),
                       projects=_project_rows(actor, projects.items),
                       more_projects=bool(projects.next_cursor),
-                      providers=web.settings.oidc_providers)
+                      providers=web.settings.oidc_providers,
+                      saml_providers=web.settings.saml_providers)
 
 
 def _signed_out(browser: BrowserSession) -> BrowserSession:

@@ -34,6 +34,14 @@ def _label(provider: OidcProvider) -> str:
     return provider.config.display_name or provider.name
 
 
+def _redirect_uri(request: Request, web: WebContext, name: str) -> str:
+    """Where the provider sends the browser back: under ``OCX_PUBLIC_URL`` when set (the
+    request's Host header is the client's to choose), else under the request's own URL."""
+    if web.settings.public_url:
+        return f"{web.settings.public_url.rstrip('/')}/auth/oidc/{name}/callback"
+    return str(request.url_for("oidc_callback", name=name))
+
+
 @router.get("/auth/oidc/{name}/login")
 def oidc_login(name: str, request: Request, web: WebDep, browser: BrowserDep,
                providers: ProvidersDep, link: bool = False) -> Response:
@@ -41,7 +49,7 @@ def oidc_login(name: str, request: Request, web: WebDep, browser: BrowserDep,
     signed-in account instead of signing in)."""
     try:
         provider = providers.get(name)
-        url, pending = provider.start(str(request.url_for("oidc_callback", name=name)))
+        url, pending = provider.start(_redirect_uri(request, web, name))
     except (NotFound, DriverError) as exc:
         return web.sign_in_failed(request, browser, exc.status, exc.message)
     browser.sso = {**pending.as_dict(), "link": "1" if link and browser.user_id else ""}
@@ -79,7 +87,7 @@ def oidc_callback(name: str, request: Request, web: WebDep, browser: BrowserDep,
                                   f"Sign-in failed: {reason}. Please start again.")
     try:
         provider = providers.get(name)
-        claims = provider.finish(str(request.url_for("oidc_callback", name=name)), pending, code)
+        claims = provider.finish(_redirect_uri(request, web, name), pending, code)
         if linking:
             return _link(web, browser, db, provider, claims)
         with db.begin_nested():

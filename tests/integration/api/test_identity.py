@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from ocx.domain.audit.models import AuditEvent
 from ocx.domain.identity.models import ApiToken, Membership, User
 from ocx.runtime import Runtime
+from tests.integration.onboarding.helpers import make_eligible
 from tests.support.world import World
 
 API = "/api/v1"
@@ -40,7 +41,8 @@ def test_project_filters(client: TestClient, world: World) -> None:
     assert names(client.get(f"{API}/projects?name=nothing", headers=h)) == []
 
 
-def test_manager_cannot_grant_or_remove_pi(client: TestClient, world: World) -> None:
+def test_manager_cannot_grant_or_remove_pi(client: TestClient, world: World,
+                                           runtime: Runtime) -> None:
     h = world["manager_a"].headers
     project = world.project_ids["a"]
     grant = client.post(f"{API}/projects/{project}/members",
@@ -50,6 +52,7 @@ def test_manager_cannot_grant_or_remove_pi(client: TestClient, world: World) -> 
     remove = client.delete(f"{API}/projects/{project}/members/pi@a.example.org", headers=h)
     assert remove.status_code == 403
     pi = world["pi_a"].headers
+    make_eligible(runtime, "manager@a.example.org", "org-a")  # only eligible users lead
     promoted = client.patch(f"{API}/projects/{project}/members/manager@a.example.org",
                             json={"role": "pi"}, headers=pi)
     assert promoted.status_code == 200

@@ -21,9 +21,10 @@ _ACTION = re.compile(r'action="([^"]+)"')
 
 
 def _posted_response(client: TestClient, idp: SamlIdp, login: str, password: str,
-                     sign: str) -> tuple[str, dict[str, str]]:
+                     sign: str, link: bool = False) -> tuple[str, dict[str, str]]:
     """Start a SAML sign-in and log in at the IdP; the ACS URL and the form it posts."""
-    start = client.get(f"/auth/saml/{SAML_NAME}/login", follow_redirects=False)
+    start = client.get(f"/auth/saml/{SAML_NAME}/login" + ("?link=true" if link else ""),
+                       follow_redirects=False)
     assert start.status_code == 303, start.text
     with httpx.Client(timeout=10) as browser:
         form = browser.get(start.headers["location"])
@@ -38,9 +39,11 @@ def _posted_response(client: TestClient, idp: SamlIdp, login: str, password: str
 
 def saml_login(client: TestClient, idp: SamlIdp, login: str = "alice",
                password: str = "alice-password", sign: str = "yes",
-               tamper: Callable[[str], str] | None = None) -> httpx.Response:
-    """A whole SAML sign-in; ``tamper`` may change the XML on its way back to OCX."""
-    acs, fields = _posted_response(client, idp, login, password, sign)
+               tamper: Callable[[str], str] | None = None, link: bool = False
+               ) -> httpx.Response:
+    """A whole SAML sign-in (``link``: linking it to the signed-in account); ``tamper``
+    may change the XML on its way back to OCX."""
+    acs, fields = _posted_response(client, idp, login, password, sign, link)
     if tamper is not None:
         xml = base64.b64decode(fields["SAMLResponse"]).decode()
         fields["SAMLResponse"] = base64.b64encode(tamper(xml).encode()).decode()

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ocx.domain.audit import service as audit
-from ocx.domain.identity import tokens
+from ocx.domain.identity import eligibility, tokens
 from ocx.domain.identity.federation_models import ConsumedLogin, ExternalIdentity
 from ocx.domain.identity.models import ApiToken, Organization, OrgMembership, OrgRole, User
 from ocx.domain.identity.oidc import FederatedClaims
@@ -109,6 +109,7 @@ def sign_in(session: Session, config: IdentityProvider, claims: FederatedClaims,
     actor = tokens.actor_for(session, user, request_id=request_id)
     audit.record(session, actor, "user.login", "user", user.id,
                  changes={"via": config.name, "subject": claims.subject})
+    eligibility.sync_affiliations(session, actor, user, claims.affiliations, config.name)
     return user
 
 

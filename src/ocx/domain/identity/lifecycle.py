@@ -75,6 +75,9 @@ def deactivate(session: Session, actor: Actor, user: User) -> None:
         session.delete(org_row)
     tokens.revoke_all(session, actor, user.id)
     end_web_sessions(session, actor, user)
+    from ocx.domain.identity.eligibility import forget_user  # it uses the identity service
+
+    forget_user(session, actor, user)
 
 
 def end_web_sessions(session: Session, actor: Actor, user: User) -> None:

@@ -20,6 +20,7 @@ from ocx.domain.identity.models import (
     OrgMembership,
     OrgRole,
     Project,
+    ProjectRole,
     User,
 )
 from ocx.domain.identity.passwords import hash_password, verify_password
@@ -409,29 +410,46 @@ def add_member(session: Session, actor: Actor, project_ref: str,
     target = project_target(project)
     policy.authorize(actor, Action.MEMBER_ADD, target)
     policy.authorize_grant(actor, target, body.role)
-    _check_expiry(body.expires_at)
-    user = find_user(session, body.email)
+    return enrol(session, actor, project, find_user(session, body.email), body.role,
+                 body.expires_at)
+
+
+def enrol(session: Session, actor: Actor, project: Project, user: User, role: ProjectRole,
+          expires_at: datetime | None, *, via: str | None = None) -> Membership:
+    """Make ``user`` a member of ``project`` (the caller has authorized it): audited, the
+    provider access re-applied, the new member told. ``via``: an invitation, a request...
+
+    Raises:
+        InvalidInput: the expiry has passed.
+        Conflict: the user is deactivated or already a member.
+        Forbidden: the PI role for a user not eligible to lead projects here.
+    """
+    from ocx.domain.identity.eligibility import require_pi_eligible  # it uses this module
+
+    _check_expiry(expires_at)
     if not user.is_active:
         raise Conflict(f"{user.email} is deactivated")
+    if role is ProjectRole.PI:
+        require_pi_eligible(session, user, project.organization)
     existing = _membership(session, project, user)
     if existing is not None and (existing.expires_at is None or existing.expires_at > utcnow()):
         raise Conflict(f"{user.email} is already a member of {project.name}")
     if existing is not None:  # expired, and the expiry job has not removed it yet
         session.delete(existing)
         session.flush()
-    row = Membership(project_id=project.id, user_id=user.id, role=body.role,
-                     expires_at=body.expires_at)
+    row = Membership(project_id=project.id, user_id=user.id, role=role, expires_at=expires_at)
     session.add(row)
     flush_unique(session, f"membership of {user.email} in {project.name}")
+    changes = {"project": project.name, "email": user.email, "role": role,
+               "expires_at": expires_at}
     audit.record(session, actor, "member.add", "membership", row.id,
                  organization_id=project.organization_id,
-                 changes={"project": project.name, "email": user.email, "role": body.role,
-                          "expires_at": body.expires_at})
+                 changes={**changes, "via": via} if via else changes)
     _members_changed(session, actor, project.id)
     operations.enqueue(session, actor, kind=notify.MEMBER_ADDED, target=("membership", row.id),
                        idempotency_key=notify.member_added_key(row.id),
                        payload={"project": project.name, "email": user.email,
-                                "role": body.role.value})
+                                "role": role.value})
     return row
 
 
@@ -450,6 +468,10 @@ def update_member(session: Session, actor: Actor, project_ref: str, user_ref: st
     policy.authorize_grant(actor, target, row.role)
     if body.role is not None:
         policy.authorize_grant(actor, target, body.role)
+    if body.role is ProjectRole.PI and row.role is not ProjectRole.PI:
+        from ocx.domain.identity.eligibility import require_pi_eligible  # it uses this module
+
+        require_pi_eligible(session, user, project.organization)
     _check_expiry(body.expires_at)
     changes = body.model_dump(exclude_unset=True)
     return _apply(session, actor, row, changes, "member.update", "membership",
