@@ -57,27 +57,36 @@ def free_port() -> int:
 
 def openstack_venv() -> Path:
     """The services' virtualenv, (re)built when the pinned requirements change."""
-    requirements = FILES / "requirements.txt"
+    return cached_venv(VENV, FILES / "requirements.txt")
+
+
+def osc_venv() -> Path:
+    """The ``openstack`` CLI's own virtualenv (``.testbed/osc-venv``), cached the same way."""
+    return cached_venv(TESTBED / "osc-venv", FILES / "osc-requirements.txt")
+
+
+def cached_venv(venv: Path, requirements: Path) -> Path:
+    """A virtualenv under ``.testbed`` with ``requirements``, rebuilt when they change."""
     stamp = hashlib.sha256(requirements.read_bytes()).hexdigest()
     TESTBED.mkdir(exist_ok=True)
     # A lock, because pytest-xdist workers may all arrive here at once.
-    with open(TESTBED / "openstack-venv.lock", "w") as lock:
+    with open(TESTBED / f"{venv.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        marker = VENV / ".ocx-requirements"
+        marker = venv / ".ocx-requirements"
         if marker.exists() and marker.read_text() == stamp:
-            return VENV
-        shutil.rmtree(VENV, ignore_errors=True)
-        log = TESTBED / "openstack-venv-install.log"
+            return venv
+        shutil.rmtree(venv, ignore_errors=True)
+        log = TESTBED / f"{venv.name}-install.log"
         with open(log, "w") as out:
-            subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, stdout=out,
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, stdout=out,
                            stderr=subprocess.STDOUT)
-            done = subprocess.run([str(VENV / "bin" / "pip"), "install", "-q",
+            done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q",
                                    "--disable-pip-version-check", "-r", str(requirements)],
                                   stdout=out, stderr=subprocess.STDOUT, check=False)
         if done.returncode != 0:
-            raise RuntimeError(f"installing the OpenStack services failed; see {log}")
+            raise RuntimeError(f"installing {requirements.name} into {venv} failed; see {log}")
         marker.write_text(stamp)
-    return VENV
+    return venv
 
 
 def render(template: str, target: Path, **values: object) -> Path:
@@ -168,9 +177,18 @@ def wait_http(url: str, procs: Processes, name: str, timeout_s: float = 60.0) ->
                        + procs.tail(name))
 
 
+def workers(name: str) -> int:
+    """Gunicorn workers for a service: 1, unless ``OCX_OPENSTACK_WORKERS`` (e.g.
+    ``nova-api=3,cinder-api=3``) asks for more, as the benchmarks do. Keep Keystone at 1
+    where data changes: its memory cache is per process, so other workers read stale."""
+    wanted = dict(item.split("=", 1) for item in
+                  os.environ.get("OCX_OPENSTACK_WORKERS", "").split(",") if "=" in item)
+    return max(1, int(wanted.get(name, "1")))
+
+
 def gunicorn(procs: Processes, name: str, app: str, port: int, env: dict[str, str]) -> None:
-    """Serve a WSGI app through ``wsgi_app.py`` (the argv trick) with one worker."""
-    procs.start(name, VENV / "bin" / "gunicorn", "--workers", "1",
+    """Serve a WSGI app through ``wsgi_app.py`` (the argv trick), one worker by default."""
+    procs.start(name, VENV / "bin" / "gunicorn", "--workers", str(workers(name)),
                 "--bind", f"127.0.0.1:{port}", "--timeout", "120",
                 "--pid", procs.base / f"{name}.pid", "--pythonpath", FILES, "wsgi_app:application",
                 env={"OCX_WSGI_APP": app, **env})

@@ -21,6 +21,7 @@ app = typer.Typer(help="Allocations: a project's share of an offering, kept in l
                        "provider.", no_args_is_help=True)
 
 COLUMNS = ("project", "offering", "state", "quota", "ends_at", "id")
+CHANGE_COLUMNS = ("kind", "state", "quota", "ends_at", "justification", "note", "id")
 AllocArg = Annotated[str, typer.Argument(metavar="ALLOCATION", help="the allocation's id",
                                          show_default=False)]
 WaitOpt = Annotated[bool, typer.Option(
@@ -118,6 +119,30 @@ def deny(allocation: AllocArg, reason: ReasonOpt = "",
          output: OutputOpt = OutputFormat.TABLE) -> None:
     """Deny a request, saying why (the provider's admins)."""
     call_api(lambda c: c.allocation_action(allocation, "deny", {"reason": reason}), output)
+
+
+@app.command("disable")
+def disable(allocation: AllocArg,
+            reason: Annotated[str, typer.Option(help="why (required); recorded and shown",
+                                                show_default=False)],
+            wait: WaitOpt = False, output: OutputOpt = OutputFormat.TABLE) -> None:
+    """Suspend an active allocation: its tenant is disabled and credentials revoked."""
+    call_api(lambda c: _then(c, c.allocation_action(allocation, "disable",
+                                                    {"reason": reason}), wait), output)
+
+
+@app.command("enable")
+def enable(allocation: AllocArg, reason: ReasonOpt = "", wait: WaitOpt = False,
+           output: OutputOpt = OutputFormat.TABLE) -> None:
+    """Lift a suspension (members then ask for new credentials)."""
+    call_api(lambda c: _then(c, c.allocation_action(allocation, "enable",
+                                                    {"reason": reason}), wait), output)
+
+
+@app.command("changes")
+def list_changes(allocation: AllocArg, output: OutputOpt = OutputFormat.TABLE) -> None:
+    """List the allocation's change requests (quota changes and renewals), oldest first."""
+    call_api(lambda c: c.list_changes(allocation), output, CHANGE_COLUMNS)
 
 
 @app.command("release")

@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, RootModel
+from pydantic import RootModel
 
 from ocx.client.models import Page
+from ocx.client.transport import Transport as _Transport
+from ocx.client.transport import clean as _clean
 from ocx.domain.allocations.schemas import AllocationPublic, ChangePublic, CredentialsPublic
 from ocx.domain.marketplace.schemas import OfferingPublic, PlanPublic, ProviderPublic
 from ocx.domain.operations.schemas import OperationPublic
-
-M = TypeVar("M", bound=BaseModel)
-
-
-class _Transport(Protocol):
-    def _read(self, model: type[M], method: str, path: str,
-              body: dict[str, Any] | None = None,
-              params: dict[str, Any] | None = None) -> M: ...
-
-    def _page(self, model: type[Page[M]], path: str, cursor: str | None, limit: int | None,
-              **filters: Any) -> Page[M]: ...
 
 
 class _Plans(RootModel[list[PlanPublic]]):
     """A bare JSON list of plans."""
 
 
-def _clean(**fields: Any) -> dict[str, Any]:
-    return {key: value for key, value in fields.items() if value is not None}
+class _Changes(RootModel[list[ChangePublic]]):
+    """A bare JSON list of change requests."""
+
+
 
 
 class MarketplaceCalls:
@@ -90,7 +83,7 @@ class MarketplaceCalls:
 
     def allocation_action(self: _Transport, allocation: str, verb: str,
                           body: dict[str, Any] | None = None) -> AllocationPublic:
-        """``approve``, ``deny`` or ``release`` an allocation."""
+        """``approve``, ``deny``, ``disable``, ``enable`` or ``release`` an allocation."""
         return self._read(AllocationPublic, "POST", f"allocations/{allocation}/{verb}",
                           body if verb != "release" else None)
 
@@ -98,6 +91,10 @@ class MarketplaceCalls:
                        body: dict[str, Any]) -> ChangePublic:
         """Ask for a new quota or a renewal."""
         return self._read(ChangePublic, "POST", f"allocations/{allocation}/changes", body)
+
+    def list_changes(self: _Transport, allocation: str) -> list[ChangePublic]:
+        """An allocation's change requests, oldest first."""
+        return self._read(_Changes, "GET", f"allocations/{allocation}/changes").root
 
     def decide_change(self: _Transport, allocation: str, change: str, verb: str,
                       reason: str = "") -> ChangePublic:

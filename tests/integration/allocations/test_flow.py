@@ -202,8 +202,10 @@ def test_provider_down_fails_the_attempt_with_its_reason_and_retries_later(
     assert shown["status_message"].startswith("provider error:")
     with cloud._cloud() as state:
         assert state["projects"] == {}  # nothing half-made
-    client.patch(f"{API}/offerings/cloudb:compute", headers=admin_b,
-                 json={"driver_settings": {"down": False}})
+    # Live allocations: only an operator may repoint the offering.
+    back = client.patch(f"{API}/offerings/cloudb:compute", headers=world["operator"].headers,
+                        json={"driver_settings": {"down": False}})
+    assert back.status_code == 200, back.text
     with runtime.sessions.begin() as session:
         session.execute(update(Operation).values(next_attempt_at=datetime.now(UTC)))
     run_due_operations(runtime)

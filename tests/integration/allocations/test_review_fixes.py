@@ -51,8 +51,10 @@ def test_exhausted_attempts_fail_a_provisioning_allocation_and_retry_revives_it(
     run_due_operations(runtime)
     shown = client.get(f"{API}/allocations/{allocation['id']}", headers=admin_b).json()
     assert shown["state"] == "failed"
-    client.patch(f"{API}/offerings/cloudb:compute", headers=admin_b,
-                 json={"driver_settings": {"down": False}})
+    # Live allocations: only an operator may repoint the offering.
+    back = client.patch(f"{API}/offerings/cloudb:compute", headers=world["operator"].headers,
+                        json={"driver_settings": {"down": False}})
+    assert back.status_code == 200, back.text
     retried = client.post(f"{API}/operations/{op_id}/retry", headers=world["operator"].headers)
     assert retried.status_code == 202
     run_due_operations(runtime)

@@ -75,3 +75,36 @@ def test_request_approve_credentials_drift_release(ocx: Run, world: World, worke
     released = _json(ocx("allocation", "release", str(allocation["id"]), "-o", "json",
                          token=pi))
     assert released["state"] == "releasing"
+
+
+def test_changes_are_listed_and_suspension_is_disable_then_enable(
+        ocx: Run, world: World, worker: None) -> None:
+    admin_b, pi = world["admin_b"].token, world["pi_a"].token
+    _json(ocx("provider", "create", "cloudb", "--org", "org-b", "-o", "json"))
+    _json(ocx("offering", "create", "compute", "--provider", "cloudb", "--kind", "openstack",
+              "--driver", "fake", "--settings", json.dumps({"cloud": f"cli-{uuid.uuid4().hex}"}),
+              "--component", "cores:core:64:4", "-o", "json", token=admin_b))
+    allocation = _json(ocx("allocation", "request", "--project", "org-a:proj-a",
+                           "--offering", "cloudb:compute", "-o", "json", token=pi))
+    alloc_id = str(allocation["id"])
+    _json(ocx("allocation", "approve", alloc_id, "--wait", "-o", "json", token=admin_b))
+    change = _json(ocx("allocation", "change", alloc_id, "--quota", "cores=6",
+                       "--justification", "bigger runs", "-o", "json", token=pi))
+    listed = ocx("allocation", "changes", alloc_id, "-o", "json", token=pi)
+    assert listed.exit_code == 0, listed.output
+    assert [(c["id"], c["state"], c["quota"]) for c in json.loads(listed.stdout)] == [
+        (change["id"], "requested", {"cores": 6})]
+    table = ocx("allocation", "changes", alloc_id, token=pi)
+    assert "bigger runs" in table.stdout and "requested" in table.stdout
+    no_reason = ocx("allocation", "disable", alloc_id, token=admin_b)
+    assert no_reason.exit_code == 2 and "--reason" in no_reason.stderr
+    disabled = _json(ocx("allocation", "disable", alloc_id, "--reason", "unpaid invoice",
+                         "--wait", "-o", "json", token=admin_b))
+    assert (disabled["state"], disabled["status_message"]) == (
+        "disabled", "disabled: unpaid invoice")
+    assert disabled["observed"]["enabled"] is False
+    refused = ocx("allocation", "disable", alloc_id, "--reason", "again", token=pi)
+    assert refused.exit_code == 1 and "may not allocation decide" in refused.stderr
+    enabled = _json(ocx("allocation", "enable", alloc_id, "--reason", "paid", "--wait",
+                        "-o", "json", token=admin_b))
+    assert enabled["state"] == "active" and enabled["observed"]["enabled"] is True

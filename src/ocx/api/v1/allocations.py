@@ -82,6 +82,24 @@ def deny_allocation(allocation: AllocationId, body: schemas.Decision, actor: Act
     return allocation_out(*service.decide(session, actor, str(allocation), False, body))
 
 
+@router.post("/{allocation}/disable", response_model=schemas.AllocationPublic,
+             **declares(Action.ALLOCATION_DECIDE))
+def disable_allocation(allocation: AllocationId, body: schemas.Decision, actor: ActorDep,
+                       session: SessionDep) -> schemas.AllocationPublic:
+    """Suspend an active allocation, saying why: a worker disables the tenant and revokes
+    its credentials (the provider's admins, operators)."""
+    return allocation_out(*service.set_enabled(session, actor, str(allocation), False, body))
+
+
+@router.post("/{allocation}/enable", response_model=schemas.AllocationPublic,
+             **declares(Action.ALLOCATION_DECIDE))
+def enable_allocation(allocation: AllocationId, body: schemas.Decision, actor: ActorDep,
+                      session: SessionDep) -> schemas.AllocationPublic:
+    """Lift a suspension; members then ask for new credentials (the provider's admins,
+    operators)."""
+    return allocation_out(*service.set_enabled(session, actor, str(allocation), True, body))
+
+
 @router.post("/{allocation}/release", status_code=status.HTTP_202_ACCEPTED,
              response_model=schemas.AllocationPublic, **declares(Action.ALLOCATION_RELEASE))
 def release_allocation(allocation: AllocationId, actor: ActorDep,

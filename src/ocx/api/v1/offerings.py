@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, status
 from ocx.api.deps import ActorDep, PageDep, RuntimeDep, SessionDep, declares
 from ocx.api.pages import PageOut, page_out
 from ocx.domain.actor import Actor
+from ocx.domain.allocations import service as allocations
 from ocx.domain.marketplace import schemas, service
 from ocx.domain.marketplace.models import Offering
 from ocx.domain.policy import Action
@@ -67,9 +68,10 @@ def show_offering(offering: OfferingRef, actor: ActorDep,
               **declares(Action.OFFERING_UPDATE))
 def update_offering(offering: OfferingRef, body: schemas.OfferingUpdate, actor: ActorDep,
                     session: SessionDep, runtime: RuntimeDep) -> schemas.OfferingPublic:
-    """Change an offering; a secret sent back as "***" keeps its value (provider admins)."""
-    updated = service.update_offering(session, actor, runtime.drivers, runtime.sealer,
-                                      offering, body)
+    """Change an offering; a secret sent back as "***" keeps its value (provider admins).
+    Only operators may change the driver settings of an offering with live allocations."""
+    updated = allocations.update_offering(session, actor, runtime.drivers, runtime.sealer,
+                                          offering, body)
     return offering_out(actor, updated)
 
 

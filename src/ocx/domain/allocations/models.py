@@ -78,5 +78,9 @@ class AllocationChange(IdMixin, TimestampMixin, Base):
     decided_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None)
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Approved by the offering's policy rather than by a person.
+    automatic: Mapped[bool] = mapped_column(default=False)
+    # Why it was decided (or left to the provider) as it was, for the requester to read.
+    note: Mapped[str] = mapped_column(Text, default="")
 
     allocation: Mapped[Allocation] = relationship()

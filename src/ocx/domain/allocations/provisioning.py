@@ -65,8 +65,11 @@ def desired(session: Session, allocation: Allocation) -> Desired:
                        description=f"OCX allocation {allocation.id} of project "
                                    f"{project.organization.name}:{project.name}")
     usable = allocation.state in USABLE or allocation.state is S.PROVISIONING
+    # Members keep their roles on a disabled tenant (which no one can sign in to, and whose
+    # credentials were revoked when it was disabled): a release then still knows whose
+    # provider-side users to delete, and enabling it again needs no re-granting.
     return Desired(spec=spec, enabled=usable, quota=dict(allocation.quota),
-                   users=members(session, project.id) if usable else {})
+                   users=members(session, project.id))
 
 
 def differences(want: Desired, have: ProjectState) -> list[str]:

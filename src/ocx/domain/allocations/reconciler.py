@@ -1,14 +1,15 @@
 """Keeping providers in line: expiry, member changes, and periodic drift repair.
 
 The reconciler compares what OCX wants with what each provider has, one offering at a
-time, describing tenants concurrently (provider round-trips dominate), and converges
-only the allocations that drifted, auditing every repair.
+time. It reads every tenant of the offering with one ``describe_many`` (the OpenStack
+driver answers from a few listings instead of six round-trips per tenant), and
+converges only the allocations that drifted, auditing every repair. A tenant deleted
+behind OCX's back is drift too: the allocation forgets it and the apply makes a new one.
 """
 
 from __future__ import annotations
 
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -31,7 +32,6 @@ from ocx.persistence.db import transaction
 
 S = AllocationState
 RECONCILE = "allocation.reconcile"
-CONCURRENCY = 16  # provider round-trips in flight per offering
 SETTLED = (S.ACTIVE, S.EXPIRED, S.DISABLED)  # not mid-change: safe to compare
 
 
@@ -83,6 +83,7 @@ class Check:
     want: provisioning.Desired
     state: ProjectState | None = None
     error: str | None = None
+    missing: bool = False  # the provider has no such tenant (any more)
 
 
 def _work(ctx: HandlerContext, offering_id: str) -> tuple[ProjectDriver | None, list[Check]]:
@@ -98,12 +99,14 @@ def _work(ctx: HandlerContext, offering_id: str) -> tuple[ProjectDriver | None, 
     return driver, work
 
 
-def _describe(driver: ProjectDriver, item: Check) -> Check:
-    """What the provider has for one tenant (nothing is changed here)."""
+def describe_all(driver: ProjectDriver, work: list[Check]) -> list[Check]:
+    """What the provider has for every tenant, read in bulk (nothing is changed here)."""
     try:
-        return replace(item, state=driver.describe(item.external_id))
+        states = driver.describe_many([item.external_id for item in work])
     except DriverError as exc:
-        return replace(item, error=exc.message)
+        return [replace(item, error=exc.message) for item in work]
+    return [replace(item, state=states[item.external_id]) if item.external_id in states
+            else replace(item, missing=True) for item in work]
 
 
 def reconcile_offering(ctx: HandlerContext, op: OperationRef) -> dict[str, Any]:
@@ -111,14 +114,14 @@ def reconcile_offering(ctx: HandlerContext, op: OperationRef) -> dict[str, Any]:
     tenant; drifted ones get a fresh apply, which converges on OCX's current wishes."""
     driver, work = _work(ctx, op.target_id)
     if driver is None:
-        return {"checked": 0, "drifted": 0, "errors": 0}
-    with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
-        results = list(pool.map(lambda item: _describe(driver, item), work))
+        return {"checked": 0, "drifted": 0, "missing": 0, "errors": 0}
+    results = describe_all(driver, work)
     drifted = _record(ctx, results)
     errors = [item.error for item in results if item.error]
     if len(errors) == len(work):
         raise DriverError(f"every allocation failed to reconcile: {errors[0]}")
-    return {"checked": len(work), "drifted": drifted, "errors": len(errors)}
+    return {"checked": len(work), "drifted": drifted,
+            "missing": sum(item.missing for item in results), "errors": len(errors)}
 
 
 def _record(ctx: HandlerContext, results: list[Check]) -> int:
@@ -128,15 +131,20 @@ def _record(ctx: HandlerContext, results: list[Check]) -> int:
             allocation = session.get(Allocation, item.allocation_id)
             if allocation is None or allocation.version != item.version:
                 continue  # changed meanwhile: its own apply is on the way
-            if item.state is None:
+            if item.error is not None:
                 allocation.status_message = f"provider error: {item.error}"
                 continue
-            provisioning.observe(allocation, item.state)
-            found = provisioning.differences(item.want, item.state)
+            if item.state is not None:
+                provisioning.observe(allocation, item.state)
+                found = provisioning.differences(item.want, item.state)
+            else:  # gone: the apply finds no tenant to converge and provisions a new one
+                found = [f"project missing: the provider has no tenant {item.external_id}"]
+                allocation.external_id = None
             if found:
                 drifted += 1
                 repair = enqueue_apply(session, SYSTEM, allocation)
                 audit.record(session, SYSTEM, "allocation.drift_found", "allocation",
                              allocation.id, organization_id=allocation.project.organization_id,
-                             changes={"differences": found, "repair": str(repair.id)})
+                             changes={"differences": found, "repair": str(repair.id),
+                                      "external_id": item.external_id})
     return drifted

@@ -77,6 +77,8 @@ class ChangePublic(Public):
     quota: dict[str, int]
     ends_at: datetime | None
     justification: str
+    automatic: bool = Field(description="approved by the offering's policy, not a person")
+    note: str = Field(description="why it was decided, or left to the provider, as it was")
     decided_at: datetime | None
     created_at: datetime
 

@@ -3,33 +3,38 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ocx.domain import policy
 from ocx.domain.actor import Actor
 from ocx.domain.allocations import schemas
 from ocx.domain.allocations.models import Allocation, AllocationChange, ChangeKind, ChangeState
-from ocx.domain.allocations.states import ON_PROVIDER, AllocationState, check_move
+from ocx.domain.allocations.states import ON_PROVIDER, USABLE, AllocationState, check_move
 from ocx.domain.audit import service as audit
 from ocx.domain.identity.models import Project
 from ocx.domain.identity.service import find_project, project_target
+from ocx.domain.marketplace import service as marketplace
 from ocx.domain.marketplace.models import Offering, Provider
+from ocx.domain.marketplace.schemas import OfferingUpdate
 from ocx.domain.marketplace.service import find_offering, find_plan, offering_target
 from ocx.domain.operations import service as operations
 from ocx.domain.operations.models import Operation
 from ocx.domain.policy import Action, Target
+from ocx.drivers.registry import DriverRegistry
 from ocx.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ocx.persistence.base import utcnow
 from ocx.persistence.db import flush_unique
 from ocx.persistence.pagination import Page, paginate
+from ocx.persistence.sealed import Sealer
 
 S = AllocationState
 APPLY, RELEASE = "allocation.apply", "allocation.release"
 LIVE = (S.REQUESTED, S.APPROVED, *ON_PROVIDER, S.FAILED)
+HOLDS_TENANT = (*ON_PROVIDER, S.FAILED, S.RELEASING)  # may have something on the provider
 
 
 def allocation_target(allocation: Allocation) -> Target:
@@ -93,6 +98,28 @@ def _move(session: Session, actor: Actor, allocation: Allocation, target: Alloca
     audit.record(session, actor, f"allocation.{target.value}", "allocation", allocation.id,
                  organization_id=allocation.project.organization_id,
                  changes={"from": before.value, "to": target.value, **changes})
+
+
+def update_offering(session: Session, actor: Actor, registry: DriverRegistry, sealer: Sealer,
+                    ref: str, body: OfferingUpdate) -> Offering:
+    """Change an offering; only operators may repoint one that has tenants on its provider.
+
+    Raises:
+        Conflict: a provider admin changed the driver settings (where the provider is, how
+            OCX signs in) of an offering with live allocations, which the change would strand.
+    """
+    before = dict(find_offering(session, ref).driver_settings)
+    offering = marketplace.update_offering(session, actor, registry, sealer, ref, body)
+    if actor.is_operator or offering.driver_settings == before:
+        return offering
+    live = list(session.scalars(select(Allocation.id).where(
+        Allocation.offering_id == offering.id, Allocation.state.in_(HOLDS_TENANT))
+        .order_by(Allocation.created_at).limit(5)))
+    if live:
+        raise Conflict(f"{offering.provider.name}:{offering.name} has live allocations "
+                       f"({', '.join(map(str, live))}); changing its driver settings would "
+                       "strand their tenants: release them first, or ask an operator")
+    return offering
 
 
 def _check_open(offering: Offering, project: Project) -> None:
@@ -196,6 +223,31 @@ def release(session: Session, actor: Actor, ref: str) -> tuple[Allocation, Opera
     return allocation, enqueue_release(session, actor, allocation)
 
 
+def set_enabled(session: Session, actor: Actor, ref: str, enabled: bool,
+                body: schemas.Decision) -> tuple[Allocation, Operation]:
+    """Suspend an allocation (disabled: tenant disabled, credentials revoked) or lift the
+    suspension (the provider's admins, operators); a worker applies it."""
+    allocation = find_allocation(session, ref)
+    policy.authorize(actor, Action.ALLOCATION_DECIDE, allocation_target(allocation))
+    if enabled:
+        if allocation.state is not S.DISABLED:
+            raise Conflict(f"the allocation is {allocation.state.value}, not disabled")
+        if allocation.ends_at is not None and allocation.ends_at <= utcnow():
+            raise Conflict(f"the allocation ended at {allocation.ends_at.isoformat()}; "
+                           "renew it (ends_at) before enabling it")
+        _move(session, actor, allocation, S.ACTIVE, reason=body.reason)
+        allocation.status_message = f"enabled: {body.reason}" if body.reason else "active"
+    else:
+        if not body.reason.strip():
+            raise InvalidInput("reason: say why the allocation is disabled")
+        if allocation.state not in USABLE:
+            raise Conflict(f"the allocation is {allocation.state.value}; only active "
+                           "allocations can be disabled")
+        _move(session, actor, allocation, S.DISABLED, reason=body.reason)
+        allocation.status_message = f"disabled: {body.reason}"
+    return allocation, enqueue_apply(session, actor, allocation)
+
+
 def enqueue_release(session: Session, actor: Actor, allocation: Allocation) -> Operation:
     """Ask a worker to delete the tenant; every earlier apply is superseded."""
     allocation.version += 1
@@ -228,12 +280,48 @@ def request_change(session: Session, actor: Actor, ref: str, body: schemas.Chang
                               justification=body.justification, requested_by=actor.user_id)
     session.add(change)
     session.flush()
+    refusal = _auto_refusal(session, allocation, change)
     audit.record(session, actor, "allocation.change.request", "allocation", allocation.id,
                  organization_id=allocation.project.organization_id,
-                 changes={"kind": change.kind.value, "quota": quota, "ends_at": body.ends_at})
-    if allocation.offering.auto_approve:
-        return change, _apply_change(session, actor, allocation, change, "automatic")
-    return change, None
+                 changes={"kind": change.kind.value, "quota": quota, "ends_at": body.ends_at,
+                          "note": refusal or ""})
+    if refusal is not None:
+        change.note = refusal
+        return change, None
+    change.automatic, change.note = True, "approved automatically by the offering's policy"
+    return change, _apply_change(session, actor, allocation, change, "automatic")
+
+
+MAX_AUTO_RENEWALS = 2  # renewals an auto-approving offering grants without a person
+MAX_AUTO_TERM = timedelta(days=366)  # from the allocation's start, through such renewals
+
+
+def _auto_refusal(session: Session, allocation: Allocation,
+                  change: AllocationChange) -> str | None:
+    """Why the offering's policy does not approve this change by itself (None: it does).
+
+    Auto-approving offerings approve quota changes within the components' limits, and
+    renewals only up to a bound, so that no allocation lives forever unreviewed.
+    """
+    offering = allocation.offering
+    if not offering.auto_approve:
+        return "waiting for the provider"
+    if change.kind is not ChangeKind.RENEWAL or change.ends_at is None:
+        return None
+    granted = session.scalar(select(func.count()).select_from(AllocationChange).where(
+        AllocationChange.allocation_id == allocation.id, AllocationChange.automatic.is_(True),
+        AllocationChange.kind == ChangeKind.RENEWAL)) or 0
+    name = f"{offering.provider.name}:{offering.name}"
+    if granted >= MAX_AUTO_RENEWALS:
+        return (f"not approved automatically: {name} renews an allocation automatically at "
+                f"most {MAX_AUTO_RENEWALS} times and this one was renewed {granted} times; "
+                "waiting for the provider")
+    latest = allocation.starts_at + MAX_AUTO_TERM
+    if change.ends_at > latest:
+        return (f"not approved automatically: {name} renews automatically up to "
+                f"{MAX_AUTO_TERM.days} days after the allocation's start "
+                f"({latest.date().isoformat()}); waiting for the provider")
+    return None
 
 
 def _check_end(ends_at: datetime | None) -> None:
@@ -265,9 +353,11 @@ def decide_change(session: Session, actor: Actor, ref: str, change_id: uuid.UUID
         # Re-checked now: usage and time may have moved since the request.
         _check_usage(allocation, change.quota)
         _check_end(change.ends_at)
+        change.note = body.reason
         return change, _apply_change(session, actor, allocation, change, body.reason)
     change.state, change.decided_by, change.decided_at = (
         ChangeState.DENIED, actor.user_id, utcnow())
+    change.note = body.reason
     audit.record(session, actor, "allocation.change.deny", "allocation", allocation.id,
                  organization_id=allocation.project.organization_id,
                  changes={"change": str(change.id), "reason": body.reason})
@@ -282,7 +372,8 @@ def _apply_change(session: Session, actor: Actor, allocation: Allocation,
         allocation.quota = {**allocation.quota, **change.quota}
     else:
         allocation.ends_at = change.ends_at
-    if allocation.state not in (S.PROVISIONING, S.CHANGING):
+    # A renewal of a suspended allocation keeps it suspended: only enable lifts that.
+    if allocation.state not in (S.PROVISIONING, S.CHANGING, S.DISABLED):
         _move(session, actor, allocation, S.CHANGING, change=str(change.id), reason=reason)
     return enqueue_apply(session, actor, allocation)
 

@@ -14,7 +14,7 @@ and maps them onto its own services.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
@@ -22,6 +22,7 @@ from typing import ClassVar
 from pydantic import SecretStr
 
 from ocx.drivers.base import Driver
+from ocx.errors import PermanentDriverError
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ class Credentials:
     hints: Mapping[str, str] = field(default_factory=dict)  # non-secret facts (endpoint...)
 
 
+class ProjectMissing(PermanentDriverError):
+    """The tenant does not exist (any more) on the provider."""
+
+
 class ProjectDriver(Driver, abc.ABC):
     """A tenant on a provider. Entry-point group: ``ocx.drivers.project``."""
 
@@ -93,8 +98,28 @@ class ProjectDriver(Driver, abc.ABC):
 
         Raises:
             DriverError: the provider is unreachable (retried).
-            PermanentDriverError: the tenant does not exist.
+            PermanentDriverError: the tenant does not exist (``ProjectMissing`` where the
+                driver can tell), or the provider refused.
         """
+
+    def describe_many(self, external_ids: Sequence[str]) -> dict[str, ProjectState]:
+        """``describe`` of many tenants at once, by external id, for the reconciler.
+
+        Tenants that do not exist are left out of the answer. This default asks one by
+        one; drivers whose provider can answer for many tenants in a few calls override it
+        and must answer exactly what ``describe`` would.
+
+        Raises:
+            DriverError: the provider is unreachable (retried).
+            PermanentDriverError: the provider refused.
+        """
+        states: dict[str, ProjectState] = {}
+        for external_id in dict.fromkeys(external_ids):
+            try:
+                states[external_id] = self.describe(external_id)
+            except ProjectMissing:
+                continue
+        return states
 
     @abc.abstractmethod
     def set_quota(self, external_id: str, quota: Mapping[str, int]) -> None:

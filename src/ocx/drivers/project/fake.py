@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from ocx.drivers.project.base import (
     Credentials,
     ProjectDriver,
+    ProjectMissing,
     ProjectSpec,
     ProjectState,
     ProjectUser,
@@ -51,8 +52,14 @@ class FakeProject(ProjectDriver):
     def _project(self, cloud: dict[str, Any], external_id: str) -> dict[str, Any]:
         project = cloud["projects"].get(external_id)
         if project is None:
-            raise PermanentDriverError(f"no project {external_id} on {self.settings.cloud}")
+            raise ProjectMissing(f"no project {external_id} on {self.settings.cloud}")
         return project  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _state(external_id: str, project: dict[str, Any]) -> ProjectState:
+        return ProjectState(external_id=external_id, enabled=project["enabled"],
+                            quota=dict(project["quota"]), usage=dict(project["usage"]),
+                            users=frozenset(project["users"]))
 
     def ensure_project(self, spec: ProjectSpec) -> str:
         """Create the tenant unless one is tagged with the allocation already."""
@@ -70,10 +77,13 @@ class FakeProject(ProjectDriver):
     def describe(self, external_id: str) -> ProjectState:
         """The tenant as the fake holds it."""
         with self._cloud() as cloud:
-            project = self._project(cloud, external_id)
-            return ProjectState(external_id=external_id, enabled=project["enabled"],
-                                quota=dict(project["quota"]), usage=dict(project["usage"]),
-                                users=frozenset(project["users"]))
+            return self._state(external_id, self._project(cloud, external_id))
+
+    def describe_many(self, external_ids: Sequence[str]) -> dict[str, ProjectState]:
+        """Every tenant asked for that exists, read at once (missing ones left out)."""
+        with self._cloud() as cloud:
+            return {external_id: self._state(external_id, cloud["projects"][external_id])
+                    for external_id in external_ids if external_id in cloud["projects"]}
 
     def set_quota(self, external_id: str, quota: Mapping[str, int]) -> None:
         """Set the given limits."""

@@ -13,8 +13,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, cast
 
 import openstack
@@ -44,6 +43,11 @@ _REVOCATION_RESOLUTION_S = 1.1
 
 def _identity(conn: Connection) -> IdentityV3:
     return cast(IdentityV3, conn.identity)
+
+
+def credential_name(project_id: str) -> str:
+    """The name of a user's OCX application credential on a project (one per user)."""
+    return f"ocx-{project_id}"
 
 
 def allocation_tag(allocation_id: str) -> str:
@@ -232,7 +236,8 @@ class OpenStackProject(ProjectDriver):
                                                            self._role(user))
 
     def remove_user(self, external_id: str, user: ProjectUser) -> None:
-        """Remove every role of the user on the project and revoke their credentials."""
+        """Remove every role of the user on the project and revoke their credentials; an
+        OCX-made user left with no role anywhere is deleted."""
         with self._call(f"remove user {user.user_id} from project {external_id}"):
             keystone_user = self._find_user(user)
             if keystone_user is None:
@@ -242,6 +247,7 @@ class OpenStackProject(ProjectDriver):
                 self.identity.unassign_project_role_from_user(
                     external_id, keystone_user.id, assignment.role["id"])
             self._revoke(keystone_user.id, external_id)
+            self._delete_user_if_orphaned(keystone_user.id)
 
     def _revoke(self, keystone_user_id: str, external_id: str) -> None:
         """Delete the user's application credentials scoped to the project."""
@@ -267,7 +273,7 @@ class OpenStackProject(ProjectDriver):
             if keystone_user is None or keystone_user.id not in self._members(external_id):
                 raise PermanentDriverError(f"user {user.user_id} has no access to Keystone "
                                            f"project {project.name}")
-            credential = self._create_credential(keystone_user.id, project)
+            credential = self._replace_credential(keystone_user.id, project)
             files = credential_files(cloud=str(project.name), auth_url=self.settings.auth_url,
                                      region=self.settings.region, credential_id=credential.id,
                                      secret=credential.secret)
@@ -276,7 +282,20 @@ class OpenStackProject(ProjectDriver):
                                       "region": self.settings.region,
                                       "project_id": external_id})
 
-    def _create_credential(self, keystone_user_id: str, project: Any) -> Any:
+    def _replace_credential(self, keystone_user_id: str, project: Any) -> Any:
+        """The user's one OCX credential on the project, made anew.
+
+        Its name is fixed per user and project, so a retry after a crash between
+        Keystone's answer and OCX recording it replaces the credential the crashed attempt
+        made (whose secret nobody has) instead of leaving it behind.
+        """
+        name = credential_name(project.id)
+        for existing in self.identity.application_credentials(user=keystone_user_id):
+            if existing.name == name:
+                self.identity.delete_application_credential(keystone_user_id, existing)
+        return self._create_credential(keystone_user_id, project, name)
+
+    def _create_credential(self, keystone_user_id: str, project: Any, name: str) -> Any:
         """Keystone lets only the user create their own: sign in as them once, briefly.
 
         The password is set to a fresh random value, used for one token and forgotten.
@@ -293,7 +312,7 @@ class OpenStackProject(ProjectDriver):
                                      "project_id": project.id})
             try:
                 return _identity(as_user).create_application_credential(
-                    keystone_user_id, name=f"ocx-{project.name}-{uuid.uuid4().hex[:8]}",
+                    keystone_user_id, name=name,
                     description=f"Issued by OCX for project {project.name}")
             except sdk_exceptions.HttpException as exc:
                 # Keystone's clock may run a little behind ours: try again a bit later.
@@ -303,3 +322,12 @@ class OpenStackProject(ProjectDriver):
             finally:
                 as_user.close()
         raise AssertionError("unreachable")
+
+    # -- the reconciler's bulk read (see openstack_bulk) ---------------------------
+
+    def describe_many(self, external_ids: Sequence[str]) -> dict[str, ProjectState]:
+        """``describe`` of many projects in a few listings plus per-project Nova/Cinder."""
+        from ocx.drivers.project import openstack_bulk  # it builds on this module
+
+        with self._call(f"describe {len(external_ids)} projects"):
+            return openstack_bulk.describe_many(self, external_ids)
