@@ -13,12 +13,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ocx.persistence.base import Base, IdMixin, TimestampMixin
 
-__all__ = ["UsageSpan"]
+__all__ = ["IngestedEvent", "OpenInterval", "UsageCursor", "UsageSpan"]
 
 
 class UsageSpan(IdMixin, TimestampMixin, Base):
@@ -52,3 +52,48 @@ class UsageSpan(IdMixin, TimestampMixin, Base):
     # {"vcpus": 4, "ram_mib": 8192, "gpus": 0, "gpu_type": null, "state": "active",
     #  "flavor": "m1.large"}; see docs/metering.md for each meter's keys.
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class UsageCursor(IdMixin, TimestampMixin, Base):
+    """Where one offering's collector got to: committed with the spans it produced."""
+
+    __tablename__ = "usage_cursors"
+    __table_args__ = (UniqueConstraint("provider_id", "offering_id"),)
+
+    provider_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"))
+    offering_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("offerings.id", ondelete="CASCADE"), index=True)
+    # The collector's own position (e.g. {"servers": "2026-11-21T14:00:00+00:00"}).
+    position: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Every event before this time has been ingested.
+    collected_until: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class OpenInterval(IdMixin, Base):
+    """A live resource's current shape and state, since when: the span it will close."""
+
+    __tablename__ = "usage_open_intervals"
+    __table_args__ = (UniqueConstraint("provider_id", "resource_kind", "resource_id"),)
+
+    provider_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"))
+    offering_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("offerings.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="RESTRICT"), index=True)
+    allocation_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    resource_kind: Mapped[str] = mapped_column(String(63))
+    resource_id: Mapped[str] = mapped_column(String(64))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    since: Mapped[datetime]
+    last_event_id: Mapped[str] = mapped_column(String(200))
+
+
+class IngestedEvent(Base):
+    """A provider event already ingested (its unique id is what makes ingestion idempotent)."""
+
+    __tablename__ = "usage_events"
+
+    source_event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)  # finds a re-read window's events

@@ -1,0 +1,1 @@
+"""Billing: the price book's rules, rating usage spans, invoices, credits and reports."""

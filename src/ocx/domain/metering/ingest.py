@@ -1,0 +1,256 @@
+"""Ingesting provider events into usage spans, and checkpointing open intervals.
+
+Each live resource has one open interval (its shape and state since its last change).
+An event closes the resource's interval into a span and opens the next one (or none:
+the resource is gone). Every event id is claimed in ``usage_events`` first, under its
+unique constraint, so ingesting an event twice — a replayed batch, a collector that
+crashed before committing its cursor, two workers racing — changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Insert, Table, delete, func, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ocx.domain.metering.bulk import BulkInsert
+from ocx.domain.metering.meters import meter_of
+from ocx.domain.metering.models import IngestedEvent, OpenInterval, UsageSpan
+from ocx.drivers.usage import UsageEvent
+from ocx.persistence.base import utcnow
+
+CHUNK = 500  # ids per IN (...) query
+Key = tuple[str, str]  # (resource kind, resource id)
+INTERVALS = cast(Table, OpenInterval.__table__)
+SPANS = cast(Table, UsageSpan.__table__)
+EVENTS = cast(Table, IngestedEvent.__table__)
+SPAN_COLUMNS = ("id", "created_at", "updated_at", "project_id", "allocation_id", "provider_id",
+                "offering_id", "user_id", "resource_kind", "resource_id", "meter", "quantity",
+                "unit", "started_at", "ended_at", "source_event_id", "attributes")
+INTERVAL_COLUMNS = ("id", "provider_id", "offering_id", "project_id", "allocation_id",
+                    "resource_kind", "resource_id", "attributes", "since", "last_event_id")
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Whom a provider tenant's usage belongs to in OCX."""
+
+    project_id: uuid.UUID
+    allocation_id: uuid.UUID | None
+    provider_id: uuid.UUID
+    offering_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What one ingestion did."""
+
+    events: int = 0  # new events applied
+    duplicates: int = 0  # events already ingested before
+    unattributed: int = 0  # events of tenants that are no OCX allocation
+    spans: int = 0  # spans written
+
+    def __add__(self, other: Ingested) -> Ingested:
+        return Ingested(self.events + other.events, self.duplicates + other.duplicates,
+                        self.unattributed + other.unattributed, self.spans + other.spans)
+
+
+@dataclass
+class Interval:
+    """An open interval being worked on (a row of ``usage_open_intervals``)."""
+
+    id: uuid.UUID
+    provider_id: uuid.UUID
+    offering_id: uuid.UUID
+    project_id: uuid.UUID
+    allocation_id: uuid.UUID | None
+    resource_kind: str
+    resource_id: str
+    attributes: dict[str, Any]
+    since: datetime
+    last_event_id: str
+
+    def row(self) -> tuple[Any, ...]:
+        """The values of INTERVAL_COLUMNS."""
+        return tuple(getattr(self, name) for name in INTERVAL_COLUMNS)
+
+    def span(self, ended_at: datetime, source_event_id: str, now: datetime) -> tuple[Any, ...]:
+        """The span from ``since`` to ``ended_at`` (the values of SPAN_COLUMNS)."""
+        meter = meter_of(self.resource_kind)
+        return (uuid.uuid4(), now, now, self.project_id, self.allocation_id, self.provider_id,
+                self.offering_id, None, self.resource_kind, self.resource_id, meter.name,
+                meter.quantity(self.attributes, self.since, ended_at), meter.unit, self.since,
+                ended_at, source_event_id, self.attributes)
+
+
+def span_event_id(provider_id: uuid.UUID, resource_id: str, started_at: datetime,
+                  ended_at: datetime) -> str:
+    """The deterministic id of the span a checkpoint cuts (same cut, same id)."""
+    return f"{provider_id}:{resource_id}:{started_at.isoformat()}:{ended_at.isoformat()}"
+
+
+def _insert(session: Session, table: Any) -> Insert:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return cast(Insert, dialect.insert(table))
+
+
+def claim_events(session: Session, events: Iterable[UsageEvent]) -> set[str]:
+    """Record the events' ids; the ids that were new (the others were ingested before).
+
+    One look-up of the ids already recorded in the batch's time range (usually none: a
+    collector re-reads only a short overlap), then one insert of the others. Two workers
+    inserting the same new event collide on the primary key: one transaction fails and
+    its operation is retried, and then finds the event recorded.
+    """
+    rows = list({e.source_event_id: (e.source_event_id, e.at) for e in events}.values())
+    if not rows:
+        return set()
+    known = _known(session, rows)
+    fresh = [row for row in rows if row[0] not in known]
+    BulkInsert(session, EVENTS, ("source_event_id", "at")).execute(fresh)
+    return {event_id for event_id, _ in fresh}
+
+
+def _known(session: Session, rows: list[tuple[str, datetime]]) -> set[str]:
+    """Which of the ids are recorded: by the batch's time range when few recorded events
+    fall in it (the usual re-read overlap), else by id (a long first read, say)."""
+    times = [at for _, at in rows]
+    in_range = (IngestedEvent.at >= min(times), IngestedEvent.at <= max(times))
+    recorded = session.scalar(select(func.count()).select_from(IngestedEvent).where(*in_range))
+    if (recorded or 0) <= len(rows):
+        return set(session.scalars(select(IngestedEvent.source_event_id).where(*in_range)))
+    ids = [event_id for event_id, _ in rows]
+    known: set[str] = set()
+    for start in range(0, len(ids), CHUNK):
+        known.update(session.scalars(select(IngestedEvent.source_event_id).where(
+            IngestedEvent.source_event_id.in_(ids[start:start + CHUNK]))))
+    return known
+
+
+def _load_open(session: Session, provider_id: uuid.UUID, keys: set[Key]
+               ) -> dict[Key, Interval]:
+    found: dict[Key, Interval] = {}
+    ordered = sorted(keys)
+    table = INTERVALS
+    for start in range(0, len(ordered), CHUNK):
+        rows = session.execute(select(*(table.c[n] for n in INTERVAL_COLUMNS)).where(
+            table.c.provider_id == provider_id,
+            tuple_(table.c.resource_kind, table.c.resource_id).in_(ordered[start:start + CHUNK])))
+        for row in rows:
+            interval = Interval(*row)
+            found[(interval.resource_kind, interval.resource_id)] = interval
+    return found
+
+
+class _Applier:
+    """Applies fresh events to the open intervals in memory, then writes the result."""
+
+    def __init__(self, provider_id: uuid.UUID, owners: Mapping[str, Owner],
+                 intervals: dict[Key, Interval]) -> None:
+        self.provider_id, self.owners, self.intervals = provider_id, owners, intervals
+        self.loaded = [interval.id for interval in intervals.values()]
+        self.spans: list[tuple[Any, ...]] = []
+        self.now = utcnow()
+        self.shapes: dict[Any, dict[str, Any]] = {}
+
+    def shared(self, attributes: dict[str, Any]) -> dict[str, Any]:
+        """One dict per distinct set of attributes: converted to JSON once per batch."""
+        try:
+            key = tuple(sorted(attributes.items()))
+            return self.shapes.setdefault(key, attributes)
+        except TypeError:  # an unhashable value: left as it is
+            return attributes
+
+    def apply(self, event: UsageEvent) -> bool:
+        """Apply one event; whether it belonged to an OCX allocation."""
+        key = (event.resource_kind, event.resource_id)
+        current = self.intervals.get(key)
+        if current is None:
+            return self._open(key, event)
+        at = max(event.at, current.since)  # an event older than a checkpoint counts from it
+        if at > current.since:
+            self.spans.append(current.span(at, event.source_event_id, self.now))
+        if event.attributes is None:
+            del self.intervals[key]
+        else:
+            current.attributes = self.shared({**current.attributes, **event.attributes})
+            current.since, current.last_event_id = at, event.source_event_id
+        return True
+
+    def _open(self, key: Key, event: UsageEvent) -> bool:
+        owner = self.owners.get(event.tenant_id)
+        if owner is None:
+            return False
+        if event.attributes is not None:
+            self.intervals[key] = Interval(
+                uuid.uuid4(), self.provider_id, owner.offering_id, owner.project_id,
+                owner.allocation_id, event.resource_kind, event.resource_id,
+                self.shared(dict(event.attributes)), event.at, event.source_event_id)
+        return True
+
+    def write(self, session: Session) -> None:
+        """Spans inserted; every loaded interval deleted and the open ones inserted again:
+        one statement each way, whatever the mix of opened, changed and closed."""
+        BulkInsert(session, SPANS, SPAN_COLUMNS).execute(self.spans)
+        for start in range(0, len(self.loaded), CHUNK):
+            session.execute(delete(INTERVALS).where(
+                INTERVALS.c.id.in_(self.loaded[start:start + CHUNK])))
+        BulkInsert(session, INTERVALS, INTERVAL_COLUMNS).execute(
+            [interval.row() for interval in self.intervals.values()])
+
+
+def ingest(session: Session, provider_id: uuid.UUID, owners: Mapping[str, Owner],
+           events: Sequence[UsageEvent]) -> Ingested:
+    """Apply ``events`` (one provider's, each resource's in time order) to the open
+    intervals, writing a span for every interval an event closes.
+
+    ``owners`` maps provider tenant ids to OCX owners; events of other tenants are
+    claimed but record nothing. Idempotent: events already ingested are skipped.
+    """
+    if not events:
+        return Ingested()
+    fresh_ids = claim_events(session, events)
+    fresh = []
+    for event in sorted(events, key=lambda e: e.at):
+        if event.source_event_id in fresh_ids:
+            fresh_ids.discard(event.source_event_id)  # a repeat within the batch counts once
+            fresh.append(event)
+    keys = {(e.resource_kind, e.resource_id) for e in fresh}
+    applier = _Applier(provider_id, owners, _load_open(session, provider_id, keys))
+    unattributed = sum(not applier.apply(event) for event in fresh)
+    applier.write(session)
+    return Ingested(events=len(fresh) - unattributed,
+                    duplicates=len({e.source_event_id for e in events}) - len(fresh),
+                    unattributed=unattributed, spans=len(applier.spans))
+
+
+def checkpoint(session: Session, at: datetime, *, offering_id: uuid.UUID | None = None) -> int:
+    """Close every open interval (of one offering, or all) at ``at`` and reopen it there.
+
+    So a month can be rated up to its end while servers still run. The spans get
+    deterministic ids (:func:`span_event_id`): checkpointing the same time twice writes
+    nothing the second time. Returns the number of spans written.
+    """
+    due = [INTERVALS.c.since < at]
+    if offering_id is not None:
+        due.append(INTERVALS.c.offering_id == offering_id)
+    now = utcnow()
+    rows = session.execute(select(*(INTERVALS.c[n] for n in INTERVAL_COLUMNS)).where(*due))
+    spans = [dict(zip(SPAN_COLUMNS, interval.span(
+                 at, span_event_id(interval.provider_id, interval.resource_id,
+                                   interval.since, at), now), strict=True))
+             for interval in (Interval(*row) for row in rows)]
+    if not spans:
+        return 0
+    written = list(session.scalars(
+        _insert(session, UsageSpan).on_conflict_do_nothing()  # type: ignore[attr-defined]
+        .returning(UsageSpan.source_event_id), spans))
+    session.execute(update(INTERVALS).where(*due).values(since=at))
+    return len(written)
