@@ -22,6 +22,8 @@ class Case:
     # Creates what the call needs on side "a" or "b" and returns extra path values
     # (e.g. {"node": id}); for resources the shared world does not hold.
     setup: Callable[[Runtime, World, str], dict[str, str]] | None = None
+    # A body that depends on who calls too: (world, side, caller's key in the world).
+    actor_body: Callable[[World, str, str], dict[str, Any]] | None = None
 
 
 def everyone(role: str, own: bool) -> bool:

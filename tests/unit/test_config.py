@@ -31,6 +31,7 @@ def test_short_secret_is_refused() -> None:
 def test_settings_come_from_ocx_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OCX_ENVIRONMENT", "production")
     monkeypatch.setenv("OCX_SECRET_KEY", "a-real-secret-of-enough-length")
+    monkeypatch.setenv("OCX_PUBLIC_URL", "https://ocx.example.org")
     monkeypatch.setenv("OCX_DATABASE_URL", "postgresql+psycopg://db/ocx")
     settings = Settings()
     assert settings.environment is Environment.PRODUCTION

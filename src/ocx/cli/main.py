@@ -11,19 +11,29 @@ from ocx.cli import (
     allocations,
     audit,
     auth,
+    billing,
+    eligibility,
+    invitations,
+    invoices,
+    join_requests,
     leases,
     marketplace,
     members,
     networks,
     nodes,
     offers,
+    onboarding_policy,
     operations,
     orgs,
+    project_requests,
     projects,
+    scim_tokens,
     server,
     sites,
     switches,
+    terms,
     tokens,
+    usage,
     users,
 )
 
@@ -68,6 +78,18 @@ app.add_typer(nodes.app, name="node")
 app.add_typer(networks.app, name="network")
 app.add_typer(offers.app, name="offer")
 app.add_typer(leases.app, name="lease")
+app.add_typer(usage.app, name="usage")
+app.add_typer(billing.price_book_app, name="price-book")
+app.add_typer(billing.credit_app, name="credit")
+app.add_typer(invoices.app, name="invoice")
+app.add_typer(billing.report_app, name="report")
+app.add_typer(invitations.app, name="invitation")
+app.add_typer(join_requests.app, name="join-request")
+app.add_typer(eligibility.app, name="pi-eligibility")
+projects.app.add_typer(project_requests.app, name="request")
+app.add_typer(terms.app, name="terms")
+app.add_typer(scim_tokens.app, name="scim-token")
+app.add_typer(onboarding_policy.app, name="onboarding-policy")
 server.register(app)
 
 if __name__ == "__main__":

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel
-from pydantic_core import to_jsonable_python
-
 from ocx.client.models import Page
+from ocx.client.transport import Transport as _Transport
+from ocx.client.transport import clean as _body
+from ocx.client.transport import seg as _seg
 from ocx.domain.baremetal.schemas import (
     LeasePublic,
     NetworkPublic,
@@ -20,28 +20,6 @@ from ocx.domain.baremetal.schemas import (
     SwitchPublic,
 )
 from ocx.domain.operations.schemas import OperationPublic
-
-M = TypeVar("M", bound=BaseModel)
-
-
-class _Transport(Protocol):
-    def _read(self, model: type[M], method: str, path: str,
-              body: dict[str, Any] | None = None,
-              params: dict[str, Any] | None = None) -> M: ...
-
-    def _page(self, model: type[Page[M]], path: str, cursor: str | None, limit: int | None,
-              **filters: Any) -> Page[M]: ...
-
-    def _send(self, method: str, path: str, body: dict[str, Any] | None = None,
-              params: dict[str, Any] | None = None) -> Any: ...
-
-
-def _seg(ref: object) -> str:
-    return quote(str(ref), safe="")
-
-
-def _body(**fields: Any) -> dict[str, Any]:
-    return {key: to_jsonable_python(value) for key, value in fields.items() if value is not None}
 
 
 class BaremetalCalls:

@@ -11,13 +11,16 @@ from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel
-from pydantic_core import to_jsonable_python
 
 from ocx import __version__
 from ocx.client.baremetal import BaremetalCalls
+from ocx.client.billing import BillingCalls
 from ocx.client.errors import ApiError, ServerUnreachable, UnexpectedResponse
 from ocx.client.marketplace import MarketplaceCalls
 from ocx.client.models import AuditEvent, Health, Page
+from ocx.client.onboarding import OnboardingCalls
+from ocx.client.transport import clean as _body
+from ocx.client.usage import UsageCalls
 from ocx.domain.identity.schemas import (
     Me,
     MembershipPublic,
@@ -69,9 +72,6 @@ def _segment(ref: object) -> str:
     return quote(str(ref), safe="")
 
 
-def _body(**fields: Any) -> dict[str, Any]:
-    """A JSON request body from the fields that were given (``None`` means not given)."""
-    return {key: to_jsonable_python(value) for key, value in fields.items() if value is not None}
 
 
 def all_items(fetch: Callable[..., Page[M]], /, *, page_size: int = 100,
@@ -86,7 +86,7 @@ def all_items(fetch: Callable[..., Page[M]], /, *, page_size: int = 100,
         cursor = page.next_cursor
 
 
-class OcxClient(MarketplaceCalls, BaremetalCalls):
+class OcxClient(MarketplaceCalls, BaremetalCalls, UsageCalls, BillingCalls, OnboardingCalls):
     """A typed client of the OCX API; use as a context manager or call ``close()``.
 
     Every method raises ``ApiError`` when the API answers with an error,

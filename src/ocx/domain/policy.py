@@ -217,6 +217,42 @@ class Action(StrEnum):
     SCIM_TOKEN_CREATE = "scim_token.create"
     SCIM_TOKEN_LIST = "scim_token.list"
     SCIM_TOKEN_REVOKE = "scim_token.revoke"
+    # onboarding: terms of use, invitations, join requests, PI eligibility, project requests
+    TERMS_READ = "terms.read"
+    TERMS_ACCEPT = "terms.accept"
+    INVITATION_CREATE = "invitation.create"
+    INVITATION_LIST = "invitation.list"
+    INVITATION_REVOKE = "invitation.revoke"
+    INVITATION_ACCEPT = "invitation.accept"
+    JOIN_REQUEST_CREATE = "join_request.create"
+    JOIN_REQUEST_LIST = "join_request.list"
+    JOIN_REQUEST_READ = "join_request.read"
+    JOIN_REQUEST_DECIDE = "join_request.decide"
+    PI_ELIGIBILITY_REQUEST = "pi_eligibility.request"
+    PI_ELIGIBILITY_LIST = "pi_eligibility.list"
+    PI_ELIGIBILITY_READ = "pi_eligibility.read"
+    PI_ELIGIBILITY_DECIDE = "pi_eligibility.decide"
+    PI_ELIGIBILITY_REVOKE = "pi_eligibility.revoke"
+    PROJECT_REQUEST_CREATE = "project_request.create"
+    PROJECT_REQUEST_LIST = "project_request.list"
+    PROJECT_REQUEST_READ = "project_request.read"
+    PROJECT_REQUEST_DECIDE = "project_request.decide"
+    ONBOARDING_POLICY_READ = "onboarding_policy.read"
+    ONBOARDING_POLICY_UPDATE = "onboarding_policy.update"
+    # billing: the price book, credits, invoices and reports
+    PRICE_BOOK_READ = "price_book.read"
+    PRICE_BOOK_UPDATE = "price_book.update"
+    CREDIT_GRANT = "credit.grant"
+    CREDIT_LIST = "credit.list"
+    INVOICE_GENERATE = "invoice.generate"
+    INVOICE_LIST = "invoice.list"
+    INVOICE_READ = "invoice.read"
+    INVOICE_SUMMARY = "invoice.summary"
+    INVOICE_FINALIZE = "invoice.finalize"
+    INVOICE_CORRECT = "invoice.correct"
+    REPORT_SHOWBACK = "report.showback"
+    # metering: usage recorded from provider events
+    USAGE_READ = "usage.read"
 
 
 RULES: dict[Action, Rule] = {
@@ -311,6 +347,43 @@ RULES: dict[Action, Rule] = {
     Action.SCIM_TOKEN_CREATE: operator,
     Action.SCIM_TOKEN_LIST: operator,
     Action.SCIM_TOKEN_REVOKE: operator,
+    # onboarding: people ask, a project's leads or the organization's admins decide
+    Action.TERMS_READ: anyone,
+    Action.TERMS_ACCEPT: anyone,
+    Action.INVITATION_CREATE: any_of(operator, org_admin, PROJECT_LEADS),
+    Action.INVITATION_LIST: any_of(operator, org_admin, PROJECT_LEADS),
+    Action.INVITATION_REVOKE: any_of(operator, org_admin, PROJECT_LEADS),
+    Action.INVITATION_ACCEPT: anyone,  # the link's holder, signed in with its address
+    Action.JOIN_REQUEST_CREATE: any_of(operator, org_member),
+    Action.JOIN_REQUEST_LIST: anyone,  # filtered: one's own, and those one may decide
+    Action.JOIN_REQUEST_READ: any_of(operator, org_admin, PROJECT_LEADS, owner),
+    Action.JOIN_REQUEST_DECIDE: any_of(operator, org_admin, PROJECT_LEADS),
+    Action.PI_ELIGIBILITY_REQUEST: any_of(operator, org_member),
+    Action.PI_ELIGIBILITY_LIST: anyone,  # filtered: one's own, administered organizations'
+    Action.PI_ELIGIBILITY_READ: any_of(operator, org_admin, owner),
+    Action.PI_ELIGIBILITY_DECIDE: any_of(operator, org_admin),
+    Action.PI_ELIGIBILITY_REVOKE: any_of(operator, org_admin),
+    Action.PROJECT_REQUEST_CREATE: any_of(operator, org_member),
+    Action.PROJECT_REQUEST_LIST: anyone,  # filtered: one's own, administered organizations'
+    Action.PROJECT_REQUEST_READ: any_of(operator, org_admin, owner),
+    Action.PROJECT_REQUEST_DECIDE: any_of(operator, org_admin),
+    Action.ONBOARDING_POLICY_READ: any_of(operator, org_member),
+    Action.ONBOARDING_POLICY_UPDATE: any_of(operator, org_admin),
+    # billing: operators close the month; providers price their own offerings; an
+    # organization's admins read its invoices, a project's PI its own project's page
+    Action.PRICE_BOOK_READ: any_of(operator, provider_admin, audience),
+    Action.PRICE_BOOK_UPDATE: any_of(operator, provider_admin),
+    Action.CREDIT_GRANT: operator,
+    Action.CREDIT_LIST: anyone,  # filtered to administered organizations' credits
+    Action.INVOICE_GENERATE: operator,
+    Action.INVOICE_LIST: anyone,  # filtered to administered organizations' invoices
+    Action.INVOICE_READ: any_of(operator, org_admin),
+    Action.INVOICE_SUMMARY: any_of(operator, org_admin, project_role(ProjectRole.PI)),
+    Action.INVOICE_FINALIZE: operator,
+    Action.INVOICE_CORRECT: operator,
+    Action.REPORT_SHOWBACK: any_of(operator, any_org_admin),  # filtered to administered orgs
+    # metering: a project's people see its usage, an organization's admins all of it
+    Action.USAGE_READ: any_of(operator, org_admin, PROJECT_ANY),
 }
 
 # Which action decides whether a target is visible at all (else 404, not 403).
@@ -331,6 +404,11 @@ READ_ACTION: dict[str, Action] = {
     "network": Action.NETWORK_READ,
     "offer": Action.OFFER_READ,
     "lease": Action.LEASE_READ,
+    "join_request": Action.JOIN_REQUEST_READ,
+    "pi_eligibility": Action.PI_ELIGIBILITY_READ,
+    "project_request": Action.PROJECT_REQUEST_READ,
+    "price_book": Action.PRICE_BOOK_READ,
+    "invoice": Action.INVOICE_READ,
 }
 # Creating something inside a parent is seen through the parent.
 PARENT_READ: dict[Action, Action] = {
@@ -345,6 +423,15 @@ PARENT_READ: dict[Action, Action] = {
     Action.NODE_CREATE: Action.ORG_READ,
     Action.NETWORK_CREATE: Action.PROJECT_READ,
     Action.LEASE_CREATE: Action.PROJECT_READ,
+    Action.INVITATION_CREATE: Action.PROJECT_READ,
+    Action.INVITATION_LIST: Action.PROJECT_READ,
+    Action.INVITATION_REVOKE: Action.PROJECT_READ,
+    Action.JOIN_REQUEST_CREATE: Action.ORG_READ,
+    Action.PI_ELIGIBILITY_REQUEST: Action.ORG_READ,
+    Action.PROJECT_REQUEST_CREATE: Action.ORG_READ,
+    Action.ONBOARDING_POLICY_READ: Action.ORG_READ,
+    Action.ONBOARDING_POLICY_UPDATE: Action.ORG_READ,
+    Action.USAGE_READ: Action.PROJECT_READ,
 }
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from ocx.domain.allocations import models as allocations_models
 from ocx.domain.audit import models as audit_models
 from ocx.domain.baremetal import models as baremetal_models
-from ocx.domain.identity import federation_models, scim_models
+from ocx.domain.billing import models as billing_models
+from ocx.domain.identity import federation_models, onboarding_models, scim_models
 from ocx.domain.identity import models as identity_models
 from ocx.domain.marketplace import models as marketplace_models
 from ocx.domain.metering import models as metering_models
@@ -17,10 +18,12 @@ __all__ = [
     "allocations_models",
     "audit_models",
     "baremetal_models",
+    "billing_models",
     "federation_models",
     "identity_models",
     "marketplace_models",
     "metering_models",
+    "onboarding_models",
     "operations_models",
     "scim_models",
 ]

@@ -19,6 +19,7 @@ from ocx.config import Settings
 from ocx.domain.allocations import reconciler
 from ocx.domain.baremetal import lifecycle as baremetal
 from ocx.domain.identity import lifecycle
+from ocx.domain.metering import collection as metering
 from ocx.domain.operations import journal, slots
 from ocx.domain.operations.service import request_wakeup
 from ocx.persistence.db import transaction
@@ -56,6 +57,7 @@ def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
                     reconciler.expire_allocations),
         PeriodicJob("allocations_reconcile", float(settings.reconcile_interval_s),
                     reconciler.schedule_reconcile),
+        PeriodicJob("usage_collect", metering.COLLECT_PERIOD_S, metering.schedule_collection),
     ]
 
 

@@ -18,9 +18,13 @@ from sqlalchemy import select
 from ocx.domain.identity.models import User
 from ocx.domain.operations.models import Operation, OperationState
 from ocx.runtime import Runtime
+from tests.integration.allocations.rbac_cases import SUSPENSION_CASES
+from tests.integration.api.rbac_billing import BILLING_CASES
 from tests.integration.api.rbac_market import MARKET_CASES
+from tests.integration.api.rbac_metering import METERING_CASES
 from tests.integration.api.rbac_sso import SSO_CASES
 from tests.integration.baremetal.rbac_cases import BAREMETAL_CASES
+from tests.integration.onboarding.rbac_cases import ONBOARDING_CASES
 from tests.support.rbac import LEADS, PROJECT_PEOPLE, Case, everyone, only
 from tests.support.world import World
 
@@ -76,8 +80,12 @@ CASES: dict[str, Case] = {
     "operation.retry": Case("POST", "/operations/{operation}/retry", only()),
     "audit.list": Case("GET", "/audit", lambda r, own: r in ("operator", "admin"), sided=False),
     **MARKET_CASES,
+    **SUSPENSION_CASES,
     **SSO_CASES,
+    **METERING_CASES,
     **BAREMETAL_CASES,
+    **ONBOARDING_CASES,
+    **BILLING_CASES,
 }
 
 
@@ -103,7 +111,8 @@ def test_every_endpoint_has_an_expectation(app: FastAPI) -> None:
     declared = {(m, _normalized(p)): op["x-ocx-action"] for m, p, op in operations
                 if "x-ocx-action" in op}
     # A case's label is its action, or "action/variant" when an action has several endpoints.
-    cases = {(c.method, "/api/v1" + c.path): label.split("/")[0] for label, c in CASES.items()}
+    cases = {(c.method, "/api/v1" + c.path.split("?")[0]): label.split("/")[0]
+             for label, c in CASES.items()}
     assert sorted(set(declared) - set(cases)) == [], "endpoints without an RBAC expectation"
     assert sorted(set(cases) - set(declared)) == [], "expectations for missing endpoints"
     assert {k: declared[k] for k in cases} == cases, "cases naming the wrong action"
@@ -146,6 +155,8 @@ def test_rbac(client: TestClient, world: World, runtime: Runtime, action: str, r
     values |= case.setup(runtime, world, s) if case.setup else {}
     path = "/api/v1" + case.path.format(**values)
     body = case.body(world, s) if case.body else None
+    if case.actor_body:
+        body = case.actor_body(world, s, _actor_key(role))
     response = client.request(case.method, path, json=body,
                               headers=world[_actor_key(role)].headers)
     assert response.status_code < 500, response.text

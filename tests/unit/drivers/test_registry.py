@@ -110,7 +110,9 @@ def test_fakes_follow_the_environment() -> None:
     from ocx.config import Environment, Settings
 
     secret = "a-production-secret-key-0123"
-    assert not Settings(environment=Environment.PRODUCTION, secret_key=secret).allow_fake_drivers
-    assert Settings(environment=Environment.PRODUCTION, secret_key=secret,
+    url = "https://ocx.example.org"
+    assert not Settings(environment=Environment.PRODUCTION, secret_key=secret,
+                        public_url=url).allow_fake_drivers
+    assert Settings(environment=Environment.PRODUCTION, secret_key=secret, public_url=url,
                     fake_drivers=True).allow_fake_drivers
     assert Settings().allow_fake_drivers

@@ -9,21 +9,31 @@ from ocx.api.v1 import (
     allocations,
     audit,
     auth,
+    credits,
     health,
+    invitations,
+    invoices,
+    join_requests,
     leases,
     networks,
     nodes,
     offerings,
     offers,
+    onboarding_policies,
     operations,
     organizations,
+    pi_eligibility,
+    price_book,
+    project_requests,
     projects,
     providers,
     scim,
     sites,
     sso,
     switches,
+    terms,
     tokens,
+    usage,
     users,
 )
 
@@ -33,6 +43,11 @@ def build_router() -> APIRouter:
     router = APIRouter(responses=ERROR_RESPONSES)
     for module in (health, auth, organizations, users, projects, tokens, operations, audit,
                    providers, offerings, allocations, sso, scim, sites, switches, nodes, networks,
-                   offers, leases):
+                   offers, leases, price_book, invoices, credits):
         router.include_router(module.router)
+    router.include_router(invoices.reports_router)
+    router.include_router(usage.router)
+    for onboarding in (terms, invitations, join_requests, pi_eligibility, project_requests,
+                       onboarding_policies):
+        router.include_router(onboarding.router)
     return router

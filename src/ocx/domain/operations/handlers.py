@@ -96,14 +96,18 @@ def build_handlers() -> HandlerRegistry:
     from ocx.domain.allocations import access, provisioning, reconciler
     from ocx.domain.allocations import service as allocations
     from ocx.domain.baremetal import handlers as baremetal
+    from ocx.domain.identity import invitations
     from ocx.domain.identity import notifications as notify
+    from ocx.domain.metering import collection as metering
 
     registry = HandlerRegistry()
     registry.register(notify.MEMBER_ADDED, notify.member_added)
+    registry.register(invitations.SEND, invitations.send_invitation)
     baremetal.register(registry)
     registry.register(allocations.APPLY, provisioning.apply)
     registry.register(allocations.RELEASE, provisioning.release)
     registry.register(access.CREDENTIALS, access.make_credentials)
     registry.register(access.DRIFT, access.report_drift)
     registry.register(reconciler.RECONCILE, reconciler.reconcile_offering)
+    registry.register(metering.COLLECT, metering.collect_offering)
     return registry
