@@ -26,6 +26,10 @@ class Driver:
         # A typo in a setting is an error, not a silently ignored key.
         model_config = ConfigDict(extra="forbid", frozen=True)
 
+        # The settings that say where the secret fields are sent (an address, whether
+        # TLS is checked): changing one needs the secrets entered again. ``None``: all.
+        secret_destination: ClassVar[frozenset[str] | None] = None
+
     def __init__(self, settings: Driver.Settings) -> None:
         # Subclasses narrow the type with ``settings: Settings``; this keeps it honest.
         if not isinstance(settings, type(self).Settings):

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from ocx.drivers.base import Driver
 from ocx.drivers.registry import DriverRegistry
+from ocx.errors import InvalidInput
 from ocx.persistence import sealed
 from ocx.persistence.sealed import MASK, Sealer
 
@@ -27,11 +28,36 @@ def validated(registry: DriverRegistry, sealer: Sealer, interface: type[D], driv
 
 def updated(registry: DriverRegistry, sealer: Sealer, interface: type[D], driver: str,
             stored: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    """Stored settings with ``changes`` applied; a secret sent back as the mask is kept."""
+    """Stored settings with ``changes`` applied; a secret sent back as the mask is kept.
+
+    A kept secret goes only where it went before: changing a setting that says where it
+    goes (the driver's ``Settings.secret_destination``: the BMC's address, the cloud's
+    auth_url, whether TLS is checked...) needs the secrets sent again, or whoever may edit
+    the settings but never saw the password could point it at a server of theirs.
+
+    Raises:
+        InvalidInput: settings changed while a secret was kept, or settings the driver
+            refuses.
+    """
     settings_model = registry.driver_class(interface, driver).Settings
-    merged = {**sealed.open_fields(sealer, stored, settings_model),
-              **{key: value for key, value in changes.items() if value != MASK}}
-    return validated(registry, sealer, interface, driver, merged)
+    current = sealed.open_fields(sealer, stored, settings_model)
+    given = {key: value for key, value in changes.items() if value != MASK}
+    secrets = sealed.secret_names(settings_model)
+    kept = sorted(name for name in secrets
+                  if current.get(name) is not None and name not in given)
+    new = registry.create(interface, driver, {**current, **given}).settings
+    if kept:
+        watched = settings_model.secret_destination
+        before = registry.create(interface, driver, current).settings.model_dump(
+            mode="json", exclude=set(secrets))
+        after = new.model_dump(mode="json", exclude=set(secrets))
+        moved = sorted(key for key in after if before.get(key) != after[key]
+                       and (watched is None or key in watched))
+        if moved:
+            raise InvalidInput(
+                f"changing {', '.join(moved)} needs {', '.join(kept)} sent again: a stored "
+                "secret is never sent to a new place without being re-entered")
+    return sealed.seal_fields(sealer, new)
 
 
 def build(registry: DriverRegistry, sealer: Sealer, interface: type[D], driver: str,

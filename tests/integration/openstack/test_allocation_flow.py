@@ -167,8 +167,12 @@ def test_a_provider_that_is_down_fails_the_attempt_and_a_retry_finishes_it(
         openstack_cloud: Cloud, admin: Connection) -> None:
     dead = f"http://127.0.0.1:{free_port()}/v3"
     operator, admin_b = world["operator"].headers, world["admin_b"].headers
-    repoint = client.patch(f"{API}/offerings/cloudb:compute", headers=admin_b, json={
+    kept_secret = client.patch(f"{API}/offerings/cloudb:compute", headers=admin_b, json={
         "driver_settings": {"auth_url": dead, "timeout_s": 3}})
+    assert kept_secret.status_code == 422  # the stored password never follows a new URL
+    assert "password sent again" in kept_secret.json()["error"]["message"]
+    repoint = client.patch(f"{API}/offerings/cloudb:compute", headers=admin_b, json={
+        "driver_settings": settings_for(openstack_cloud, auth_url=dead, timeout_s=3)})
     assert repoint.status_code == 200, repoint.text  # nothing live yet: the provider may
     allocation = request_allocation(client, world)
     op_id = client.post(f"{API}/allocations/{allocation['id']}/approve", json={},

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr
 
@@ -49,6 +49,8 @@ class FakePower(PowerDriver):
     """Keeps a machine's power state in memory instead of calling a BMC."""
 
     class Settings(Driver.Settings):
+        secret_destination: ClassVar[frozenset[str] | None] = frozenset({"bmc"})
+
         bmc: str = Field(default="fake", min_length=1, max_length=100,
                          description="drivers with the same name share one machine")
         username: str = Field(default="admin", max_length=100)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr
 from pyghmi import exceptions as ipmi_errors  # type: ignore[import-untyped]
@@ -49,6 +49,8 @@ class IpmiPower(PowerDriver):
     """One node's IPMI BMC, over RMCP+ (UDP)."""
 
     class Settings(Driver.Settings):
+        secret_destination: ClassVar[frozenset[str] | None] = frozenset({"host", "port"})
+
         host: str = Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.:_-]+$",
                           description="the BMC's address or host name")
         port: int = Field(default=623, ge=1, le=65535)

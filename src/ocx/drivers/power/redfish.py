@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import sushy  # type: ignore[import-untyped]
 from pydantic import AnyHttpUrl, Field, SecretStr
@@ -33,6 +33,9 @@ class RedfishPower(PowerDriver):
     """One system on a Redfish BMC."""
 
     class Settings(Driver.Settings):
+        secret_destination: ClassVar[frozenset[str] | None] = frozenset(
+            {"address", "verify_ca"})
+
         address: AnyHttpUrl = Field(description="the BMC: https://bmc.example.org[:port]")
         system_id: str = Field(min_length=1, max_length=300, pattern=r"^[A-Za-z0-9/_.:-]+$",
                                description="the system's id, or its full path")

@@ -63,6 +63,9 @@ class OpenStackProject(ProjectDriver):
     class Settings(ProjectDriver.Settings):
         """Where the cloud is and how OCX signs in to it as an administrator."""
 
+        secret_destination: ClassVar[frozenset[str] | None] = frozenset(
+            {"auth_url", "verify_tls"})
+
         auth_url: str
         username: str
         password: SecretStr
