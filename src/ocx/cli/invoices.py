@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -92,10 +94,19 @@ def credit_note(
 @app.command("export")
 def export(
     invoice: InvoiceArg,
-    fmt: Annotated[str, typer.Option("--format", help="csv, or focus (FOCUS 1.x columns)")
+    fmt: Annotated[str, typer.Option(
+        "--format", help="csv, focus (FOCUS 1.x columns), or pdf (one page per project)")
                    ] = "csv",
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="write to this file (default: standard output)")] = None,
 ) -> None:
-    """Print an invoice's lines as CSV."""
+    """Print an invoice's lines as CSV, or write it as PDF."""
     with connect() as client:
-        text = client.export_invoice(invoice, fmt)
-    typer.echo(text, nl=False)
+        data = (client.export_invoice_pdf(invoice) if fmt == "pdf"
+                else client.export_invoice(invoice, fmt).encode())
+    if out is not None:
+        out.write_bytes(data)
+        typer.echo(f"wrote {out} ({len(data)} bytes)")
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()

@@ -12,6 +12,7 @@ from ocx.cli import (
     audit,
     auth,
     billing,
+    budgets,
     eligibility,
     invitations,
     invoices,
@@ -90,6 +91,7 @@ projects.app.add_typer(project_requests.app, name="request")
 app.add_typer(terms.app, name="terms")
 app.add_typer(scim_tokens.app, name="scim-token")
 app.add_typer(onboarding_policy.app, name="onboarding-policy")
+app.add_typer(budgets.app, name="budget")
 server.register(app)
 
 if __name__ == "__main__":

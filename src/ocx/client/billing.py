@@ -9,6 +9,7 @@ from pydantic import RootModel
 
 from ocx.client.models import Page
 from ocx.client.transport import Transport as _Transport
+from ocx.domain.billing.budget_schemas import BudgetPublic
 from ocx.domain.billing.schemas import (
     CreditPublic,
     InvoiceDetail,
@@ -102,7 +103,20 @@ class BillingCalls:
         """The invoice's lines as CSV text (``csv`` or ``focus`` columns)."""
         return self._send("GET", f"invoices/{invoice}/export", params={"format": fmt}).text
 
+    def export_invoice_pdf(self: _Transport, invoice: str) -> bytes:
+        """The invoice as PDF: one page per project."""
+        return self._send("GET", f"invoices/{invoice}/export",
+                          params={"format": "pdf"}).content
+
     def showback(self: _Transport, period: str, by: str = "project") -> list[ShowbackRow]:
         """A month's invoiced usage grouped by project, user, org or provider."""
         return self._read(_Showback, "GET", "reports/showback",
                           params={"period": period, "by": by}).root
+
+    def get_budget(self: _Transport, project: str) -> BudgetPublic:
+        """A project's budget and this month's spending."""
+        return self._read(BudgetPublic, "GET", f"projects/{project}/budget")
+
+    def set_budget(self: _Transport, project: str, body: dict[str, Any]) -> BudgetPublic:
+        """Set a project's monthly budget and alert thresholds."""
+        return self._read(BudgetPublic, "PUT", f"projects/{project}/budget", body)

@@ -251,6 +251,8 @@ class Action(StrEnum):
     INVOICE_FINALIZE = "invoice.finalize"
     INVOICE_CORRECT = "invoice.correct"
     REPORT_SHOWBACK = "report.showback"
+    BUDGET_READ = "budget.read"
+    BUDGET_SET = "budget.set"
     # metering: usage recorded from provider events
     USAGE_READ = "usage.read"
 
@@ -382,6 +384,9 @@ RULES: dict[Action, Rule] = {
     Action.INVOICE_FINALIZE: operator,
     Action.INVOICE_CORRECT: operator,
     Action.REPORT_SHOWBACK: any_of(operator, any_org_admin),  # filtered to administered orgs
+    # a project's budget: its leads set it, its people read it
+    Action.BUDGET_READ: any_of(operator, org_admin, PROJECT_ANY),
+    Action.BUDGET_SET: any_of(operator, org_admin, PROJECT_LEADS),
     # metering: a project's people see its usage, an organization's admins all of it
     Action.USAGE_READ: any_of(operator, org_admin, PROJECT_ANY),
 }
@@ -409,6 +414,7 @@ READ_ACTION: dict[str, Action] = {
     "project_request": Action.PROJECT_REQUEST_READ,
     "price_book": Action.PRICE_BOOK_READ,
     "invoice": Action.INVOICE_READ,
+    "budget": Action.BUDGET_READ,
 }
 # Creating something inside a parent is seen through the parent.
 PARENT_READ: dict[Action, Action] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ocx.domain.allocations import models as allocations_models
 from ocx.domain.audit import models as audit_models
 from ocx.domain.baremetal import models as baremetal_models
+from ocx.domain.billing import budget_models
 from ocx.domain.billing import models as billing_models
 from ocx.domain.identity import federation_models, onboarding_models, scim_models
 from ocx.domain.identity import models as identity_models
@@ -19,6 +20,7 @@ __all__ = [
     "audit_models",
     "baremetal_models",
     "billing_models",
+    "budget_models",
     "federation_models",
     "identity_models",
     "marketplace_models",

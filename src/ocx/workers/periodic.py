@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ocx.config import Settings
 from ocx.domain.allocations import reconciler
 from ocx.domain.baremetal import lifecycle as baremetal
+from ocx.domain.billing import budgets
 from ocx.domain.identity import lifecycle
 from ocx.domain.metering import collection as metering
 from ocx.domain.operations import journal, slots
@@ -58,6 +59,7 @@ def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
         PeriodicJob("allocations_reconcile", float(settings.reconcile_interval_s),
                     reconciler.schedule_reconcile),
         PeriodicJob("usage_collect", metering.COLLECT_PERIOD_S, metering.schedule_collection),
+        PeriodicJob("budgets_check", budgets.CHECK_PERIOD_S, budgets.check_budgets),
     ]
 
 

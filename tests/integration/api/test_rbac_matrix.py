@@ -20,6 +20,7 @@ from ocx.domain.operations.models import Operation, OperationState
 from ocx.runtime import Runtime
 from tests.integration.allocations.rbac_cases import SUSPENSION_CASES
 from tests.integration.api.rbac_billing import BILLING_CASES
+from tests.integration.api.rbac_budgets import BUDGET_CASES
 from tests.integration.api.rbac_market import MARKET_CASES
 from tests.integration.api.rbac_metering import METERING_CASES
 from tests.integration.api.rbac_sso import SSO_CASES
@@ -86,6 +87,7 @@ CASES: dict[str, Case] = {
     **BAREMETAL_CASES,
     **ONBOARDING_CASES,
     **BILLING_CASES,
+    **BUDGET_CASES,
 }
 
 

@@ -9,6 +9,7 @@ from ocx.api.v1 import (
     allocations,
     audit,
     auth,
+    budgets,
     credits,
     health,
     invitations,
@@ -47,6 +48,7 @@ def build_router() -> APIRouter:
         router.include_router(module.router)
     router.include_router(invoices.reports_router)
     router.include_router(usage.router)
+    router.include_router(budgets.router)
     for onboarding in (terms, invitations, join_requests, pi_eligibility, project_requests,
                        onboarding_policies):
         router.include_router(onboarding.router)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from ocx.api.deps import ActorDep, PageDep, SessionDep, declares
 from ocx.api.pages import PageOut, page_out
-from ocx.domain.billing import exports, invoices, reports, schemas
+from ocx.domain.billing import exports, invoices, pdf, reports, schemas
 from ocx.domain.billing.states import ExportFormat, InvoiceState
 from ocx.domain.billing.summary import project_summary
 from ocx.domain.policy import Action
@@ -76,14 +76,21 @@ def show_project_summary(invoice: uuid.UUID, project: ProjectRef, actor: ActorDe
     return project_summary(session, actor, invoice, project)
 
 
-# Errors stay JSON like everywhere else: only the 200 answer is text/csv.
+# Errors stay JSON like everywhere else: only the 200 answer is text/csv (or PDF).
 @router.get("/{invoice}/export", response_class=Response,
-            responses={200: {"description": "the lines, one a row, with a header row",
-                             "content": {"text/csv": {"schema": {"type": "string"}}}}},
+            responses={200: {"description": "the lines, one a row, with a header row; "
+                             "or (format=pdf) one page per project",
+                             "content": {"text/csv": {"schema": {"type": "string"}},
+                                         "application/pdf": {"schema": {
+                                             "type": "string", "format": "binary"}}}}},
             **declares(Action.INVOICE_READ))
 def export_invoice(invoice: uuid.UUID, actor: ActorDep, session: SessionDep,
                    format: ExportFormat = ExportFormat.CSV) -> Response:
-    """The invoice's lines as CSV, or as FOCUS 1.x columns (``format=focus``)."""
+    """The invoice's lines as CSV, as FOCUS 1.x columns (``format=focus``), or as a PDF
+    with one page per project (``format=pdf``)."""
+    if format is ExportFormat.PDF:
+        return Response(pdf.export_pdf(session, actor, invoice),
+                        media_type="application/pdf")
     text = exports.export(session, actor, invoice, format)
     return Response(text, media_type="text/csv; charset=utf-8")
 

@@ -15,6 +15,7 @@ from ocx.domain.billing import invoices
 from ocx.domain.billing.models import Invoice, InvoiceLine
 from ocx.domain.billing.states import ExportFormat
 from ocx.domain.identity.models import Project
+from ocx.errors import InvalidInput
 
 CSV_COLUMNS = ("invoice_id", "period", "organization", "project", "resource_kind",
                "resource_id", "meter", "component", "quantity", "unit", "unit_price",
@@ -65,7 +66,10 @@ def _focus_row(invoice: Invoice, org: str, projects: dict[str, str], line: Invoi
 
 
 def export(session: Session, actor: Actor, invoice_id: uuid.UUID, fmt: ExportFormat) -> str:
-    """The invoice's lines as CSV text in ``fmt`` (whoever may read the invoice)."""
+    """The invoice's lines as CSV text in ``fmt`` (whoever may read the invoice); PDF is
+    ``ocx.domain.billing.pdf``."""
+    if fmt is ExportFormat.PDF:
+        raise InvalidInput("PDF is not a text export: use ocx.domain.billing.pdf")
     invoice = invoices.get(session, actor, invoice_id)
     org = invoices.organization_name(session, invoice)
     ids = {line.project_id for line in invoice.lines}

@@ -20,7 +20,8 @@ class InvoiceKind(StrEnum):
 
 
 class ExportFormat(StrEnum):
-    """How an invoice is exported: plain CSV, or FOCUS 1.x columns."""
+    """How an invoice is exported: plain CSV, FOCUS 1.x columns, or PDF project pages."""
 
     CSV = "csv"
     FOCUS = "focus"
+    PDF = "pdf"

@@ -96,6 +96,7 @@ def build_handlers() -> HandlerRegistry:
     from ocx.domain.allocations import access, provisioning, reconciler
     from ocx.domain.allocations import service as allocations
     from ocx.domain.baremetal import handlers as baremetal
+    from ocx.domain.billing import budgets
     from ocx.domain.identity import invitations
     from ocx.domain.identity import notifications as notify
     from ocx.domain.metering import collection as metering
@@ -110,4 +111,5 @@ def build_handlers() -> HandlerRegistry:
     registry.register(access.DRIFT, access.report_drift)
     registry.register(reconciler.RECONCILE, reconciler.reconcile_offering)
     registry.register(metering.COLLECT, metering.collect_offering)
+    registry.register(budgets.ALERT, budgets.send_alert)
     return registry
