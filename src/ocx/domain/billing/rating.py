@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact
 from fractions import Fraction
 from typing import Any
 
@@ -26,6 +26,8 @@ SERVER_METER = "compute.server"
 SU_UNIT = "SU-hour"
 CENT = Decimal("0.01")
 MICRO = timedelta(microseconds=1)
+# Sums of quantities: exact (any rounding would raise, never happen silently).
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact])
 
 
 def to_cents(value: Fraction) -> Decimal:
@@ -236,6 +238,76 @@ def rate_span(span: Span, book: Book, period: Window, outages: Iterable[Window],
         line.span_ids.add(span.id)
 
 
+class _Lines:
+    """The lines being built by :func:`rate`, with a fast path for the usual span: wholly
+    in the period, no outage, one rate over all of it. Such a span adds exactly
+    ``quantity x factor``, so its quantities are summed per (line, factor) as exact
+    decimals and turned into fractions once per line at the end: same sums, exactly."""
+
+    def __init__(self) -> None:
+        self.lines: dict[LineKey, RatedLine] = {}
+        self.by_values: dict[tuple[Any, ...], RatedLine] = {}
+        self.pending: dict[tuple[int, int], tuple[RatedLine, Fraction, Decimal]] = {}
+        self.measures: dict[tuple[Any, ...], tuple[str, str, Fraction] | None] = {}
+
+    def measure(self, rules: RatingRules, span: Span) -> tuple[str, str, Fraction] | None:
+        """:func:`measure`, remembered per plan and server shape."""
+        if span.meter != SERVER_METER:
+            return measure(rules, span)
+        a = span.attributes
+        try:
+            key = (id(rules), a.get("state", "active"), a.get("gpus"), a.get("gpu_type"),
+                   a.get("vcpus"), a.get("ram_mib"))
+            hash(key)
+        except TypeError:  # an unhashable value: measured every time
+            return measure(rules, span)
+        if key not in self.measures:
+            self.measures[key] = measure(rules, span)
+        return self.measures[key]
+
+    def add_whole(self, span: Span, book: Book, period: Window,
+                  outages: list[Window]) -> bool:
+        """Add the span on the fast path; False when it needs :func:`rate_span`."""
+        start, end = span.started_at, span.ended_at
+        if not period.start <= start < end <= period.end or any(
+                w.start < end and start < w.end for w in outages):
+            return False
+        measured = self.measure(book.rules, span)
+        if measured is None:
+            return True  # not billed
+        component, unit, factor = measured
+        touching = [p for p in book.prices if p.component == component
+                    and p.valid_from < end and (p.valid_until is None or start < p.valid_until)]
+        if len(touching) != 1:
+            return False
+        price = touching[0]
+        if price.unit != unit or price.valid_from > start or (
+                price.valid_until is not None and price.valid_until < end):
+            return False
+        values = (span.project_id, span.user_id, span.provider_id, span.offering_id,
+                  span.resource_kind, span.resource_id, span.meter, component, unit,
+                  price.id, price.unit_price)
+        line = self.by_values.get(values)
+        if line is None:
+            key = LineKey(*values)
+            line = self.by_values[values] = self.lines.get(key) or self.lines.setdefault(
+                key, RatedLine(key))
+        slot = (id(line), id(factor))  # both kept alive by the entry
+        held = self.pending.get(slot)
+        self.pending[slot] = (line, factor, EXACT.add(held[2], span.quantity) if held
+                              else span.quantity)
+        line.span_ids.add(span.id)
+        return True
+
+    def done(self) -> list[RatedLine]:
+        """The lines with their summed quantities, in a fixed order."""
+        for line, factor, quantity in self.pending.values():
+            line.quantity += Fraction(quantity) * factor
+        self.pending.clear()
+        return sorted((line for line in self.lines.values() if line.quantity),
+                      key=lambda line: line.key.sort_key())
+
+
 def rate(spans: Iterable[Span], books: Mapping[str, Book], period: Window,
          outages: Mapping[str, list[Window]]) -> list[RatedLine]:
     """Rate every span (``books`` keyed by plan id, ``outages`` by offering id); lines
@@ -244,7 +316,7 @@ def rate(spans: Iterable[Span], books: Mapping[str, Book], period: Window,
     Raises:
         Unpriced: some usage has no rule or no rate in force.
     """
-    lines: dict[LineKey, RatedLine] = {}
+    lines = _Lines()
     for span in spans:
         if span.offering_id is None:
             continue
@@ -252,9 +324,10 @@ def rate(spans: Iterable[Span], books: Mapping[str, Book], period: Window,
         if book is None:
             raise Unpriced(f"no plan prices offering {span.offering_id}'s span {span.id}; "
                            "give the offering one plan, or the allocation its plan")
-        rate_span(span, book, period, outages.get(span.offering_id, []), lines)
-    return sorted((line for line in lines.values() if line.quantity),
-                  key=lambda line: line.key.sort_key())
+        windows = outages.get(span.offering_id, [])
+        if not lines.add_whole(span, book, period, windows):
+            rate_span(span, book, period, windows, lines.lines)
+    return lines.done()
 
 
 def rollup(lines: Iterable[RatedLine], by: str) -> dict[str | None, Decimal]:

@@ -1,4 +1,5 @@
-"""Bulk inserts for the hot path of ingestion: hundreds of thousands of rows a month.
+"""Bulk writes and reads for the hot paths of ingestion and rating: hundreds of
+thousands of rows a month.
 
 SQLAlchemy's executemany converts every value of every row through its column type
 (timestamps, UUIDs, JSON, decimals), which costs more than the database itself at this
@@ -9,50 +10,117 @@ bind processor, and the rows go to the DBAPI's ``executemany`` as plain tuples.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, Executable, Numeric, Table, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 Processor = Callable[[Any], Any]
 
 
-class BulkInsert:
-    """``INSERT INTO table (columns) VALUES (...)`` for many rows, values converted once."""
+class _Bulk:
+    """One statement for many rows of ``columns`` of ``table``, values converted once."""
 
-    def __init__(self, session: Session, table: Table, columns: Sequence[str]) -> None:
+    def __init__(self, session: Session, table: Table, columns: Sequence[str],
+                 sql: Callable[[str], str]) -> None:
         self.connection = session.connection()
         dialect = self.connection.dialect
-        marker = "?" if dialect.paramstyle == "qmark" else "%s"
-        # Names from OCX's own table metadata, never from input.
-        self.sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
-                    f"VALUES ({', '.join([marker] * len(columns))})")
+        self.sql = sql("?" if dialect.paramstyle == "qmark" else "%s")
         self.processors: list[Processor | None] = [
             table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
             for name in columns]
 
     def rows(self, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         """The rows with every value as the database driver takes it."""
-        # Values are remembered by identity (cheaper than hashing UUIDs and datetimes):
-        # every object stays alive, referenced by ``rows``, during this call.
-        columns: list[tuple[int, Processor, dict[int, Any]]] = [
-            (i, p, {}) for i, p in enumerate(self.processors) if p is not None]
-
-        def convert(row: Sequence[Any]) -> tuple[Any, ...]:
-            out = list(row)
-            for i, processor, memo in columns:
-                value = out[i]
-                if value is not None:
-                    found = memo.get(id(value))
-                    if found is None:
-                        found = memo[id(value)] = processor(value)
-                    out[i] = found
-            return tuple(out)
-
-        return [convert(row) for row in rows]
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        for i, processor in enumerate(self.processors):
+            if processor is not None and columns:
+                columns[i] = _converted(columns[i], processor)
+        return list(zip(*columns, strict=True))
 
     def execute(self, rows: Sequence[Sequence[Any]]) -> None:
-        """Insert the rows (nothing for none)."""
+        """Run the statement for every row (nothing for none)."""
         if rows:
             self.connection.exec_driver_sql(self.sql, self.rows(rows))
+
+
+class BulkInsert(_Bulk):
+    """``INSERT INTO table (columns) VALUES (...)`` for many rows."""
+
+    def __init__(self, session: Session, table: Table, columns: Sequence[str]) -> None:
+        # Names from OCX's own table metadata, never from input.
+        super().__init__(session, table, columns, lambda marker: (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
+            f"VALUES ({', '.join([marker] * len(columns))})"))
+
+
+class BulkUpdate(_Bulk):
+    """``UPDATE table SET columns... WHERE key = ...`` for many rows: each row is the
+    values of ``columns`` then the key's."""
+
+    def __init__(self, session: Session, table: Table, columns: Sequence[str],
+                 key: str) -> None:
+        # Names from OCX's own table metadata, never from input.
+        super().__init__(session, table, [*columns, key], lambda marker: (
+            f"UPDATE {table.name} SET "  # noqa: S608
+            f"{', '.join(f'{name} = {marker}' for name in columns)} WHERE {key} = {marker}"))
+
+
+class MemoRead:
+    """Reading many rows whose values repeat (a span's start is the previous one's end;
+    owners, shapes and states recur): each column is selected raw and each distinct raw
+    value converted once by the column type's own result processor.
+
+    ``columns`` are selected with :attr:`selected` (filters, joins as usual); then
+    :meth:`rows` converts the result's rows. Numeric columns are left to SQLAlchemy
+    (their conversion depends on the database's reported type).
+    """
+
+    def __init__(self, session: Session, columns: Sequence[ColumnElement[Any]]) -> None:
+        dialect = session.get_bind().dialect
+        self.selected: list[ColumnElement[Any]] = []
+        self.processors: list[Processor | None] = []
+        for column in columns:
+            impl = column.type.dialect_impl(dialect)
+            processor = None if isinstance(impl, Numeric) else impl.result_processor(
+                dialect, None)
+            self.processors.append(processor)
+            self.selected.append(column if processor is None
+                                 else type_coerce(column, NullType()).label(column.key))
+
+    def read(self, session: Session, statement: Executable) -> list[tuple[Any, ...]]:
+        """The statement's rows, converted: run on the session's connection, past the
+        ORM's row handling (pending changes are flushed first, as the ORM would)."""
+        session.flush()
+        return self.rows(session.connection().execute(statement))
+
+    def rows(self, result: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """The result's rows, every value converted."""
+        columns: list[Sequence[Any]] = list(zip(*result, strict=True))
+        for i, processor in enumerate(self.processors):
+            if processor is not None and columns:
+                columns[i] = _converted(columns[i], processor, by_identity=False)
+        return list(zip(*columns, strict=True))
+
+
+def _converted(values: Sequence[Any], processor: Processor, *,
+               by_identity: bool = True) -> list[Any]:
+    """``processor(value)`` of each value, computed once per distinct value, or per
+    object when ``by_identity`` (cheaper than hashing UUIDs; every object stays alive,
+    referenced by ``values``, during the call) except for timestamps, whose equal
+    values are often distinct objects and whose hash is cached. None stays None."""
+    memo: dict[Any, Any] = {}
+    out: list[Any] = []
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        key = id(value) if by_identity and value.__class__ is not datetime else value
+        found = memo.get(key, memo)
+        if found is memo:
+            found = memo[key] = processor(value)
+        out.append(found)
+    return out

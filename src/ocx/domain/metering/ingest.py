@@ -19,7 +19,7 @@ from sqlalchemy import Insert, Table, delete, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ocx.domain.metering.bulk import BulkInsert
+from ocx.domain.metering.bulk import BulkInsert, BulkUpdate, MemoRead
 from ocx.domain.metering.meters import meter_of
 from ocx.domain.metering.models import IngestedEvent, OpenInterval, UsageSpan
 from ocx.drivers.usage import UsageEvent
@@ -35,6 +35,7 @@ SPAN_COLUMNS = ("id", "created_at", "updated_at", "project_id", "allocation_id",
                 "unit", "started_at", "ended_at", "source_event_id", "attributes")
 INTERVAL_COLUMNS = ("id", "provider_id", "offering_id", "project_id", "allocation_id",
                     "resource_kind", "resource_id", "attributes", "since", "last_event_id")
+MOVING_COLUMNS = ("attributes", "since", "last_event_id")  # what an event changes
 
 
 @dataclass(frozen=True)
@@ -139,13 +140,21 @@ def _load_open(session: Session, provider_id: uuid.UUID, keys: set[Key]
     found: dict[Key, Interval] = {}
     ordered = sorted(keys)
     table = INTERVALS
-    for start in range(0, len(ordered), CHUNK):
-        rows = session.execute(select(*(table.c[n] for n in INTERVAL_COLUMNS)).where(
-            table.c.provider_id == provider_id,
-            tuple_(table.c.resource_kind, table.c.resource_id).in_(ordered[start:start + CHUNK])))
-        for row in rows:
+    read = MemoRead(session, [table.c[n] for n in INTERVAL_COLUMNS])
+    of_provider = select(*read.selected).where(table.c.provider_id == provider_id)
+    live = session.scalar(select(func.count()).select_from(table).where(
+        table.c.provider_id == provider_id)) or 0
+    if len(ordered) > CHUNK and live <= 4 * len(ordered):
+        queries = [of_provider]  # most of them: one read, not one (scanning) read per chunk
+    else:
+        queries = [of_provider.where(tuple_(table.c.resource_kind, table.c.resource_id).in_(
+            ordered[start:start + CHUNK])) for start in range(0, len(ordered), CHUNK)]
+    for query in queries:
+        for row in read.read(session, query):
             interval = Interval(*row)
-            found[(interval.resource_kind, interval.resource_id)] = interval
+            key = (interval.resource_kind, interval.resource_id)
+            if key in keys:
+                found[key] = interval
     return found
 
 
@@ -155,7 +164,8 @@ class _Applier:
     def __init__(self, provider_id: uuid.UUID, owners: Mapping[str, Owner],
                  intervals: dict[Key, Interval]) -> None:
         self.provider_id, self.owners, self.intervals = provider_id, owners, intervals
-        self.loaded = [interval.id for interval in intervals.values()]
+        self.loaded = {interval.id for interval in intervals.values()}
+        self.changed: set[uuid.UUID] = set()  # ids of loaded intervals that moved on
         self.spans: list[tuple[Any, ...]] = []
         self.now = utcnow()
         self.shapes: dict[Any, dict[str, Any]] = {}
@@ -182,6 +192,7 @@ class _Applier:
         else:
             current.attributes = self.shared({**current.attributes, **event.attributes})
             current.since, current.last_event_id = at, event.source_event_id
+            self.changed.add(current.id)
         return True
 
     def _open(self, key: Key, event: UsageEvent) -> bool:
@@ -196,14 +207,19 @@ class _Applier:
         return True
 
     def write(self, session: Session) -> None:
-        """Spans inserted; every loaded interval deleted and the open ones inserted again:
-        one statement each way, whatever the mix of opened, changed and closed."""
+        """Spans inserted; closed intervals deleted, changed ones updated in place (by
+        primary key: no index changes) and new ones inserted, one statement each."""
         BulkInsert(session, SPANS, SPAN_COLUMNS).execute(self.spans)
-        for start in range(0, len(self.loaded), CHUNK):
+        live = {interval.id: interval for interval in self.intervals.values()}
+        closed = [interval_id for interval_id in self.loaded if interval_id not in live]
+        for start in range(0, len(closed), CHUNK):
             session.execute(delete(INTERVALS).where(
-                INTERVALS.c.id.in_(self.loaded[start:start + CHUNK])))
+                INTERVALS.c.id.in_(closed[start:start + CHUNK])))
+        BulkUpdate(session, INTERVALS, MOVING_COLUMNS, "id").execute(
+            [(live[i].attributes, live[i].since, live[i].last_event_id, i)
+             for i in self.changed if i in live])
         BulkInsert(session, INTERVALS, INTERVAL_COLUMNS).execute(
-            [interval.row() for interval in self.intervals.values()])
+            [interval.row() for interval in live.values() if interval.id not in self.loaded])
 
 
 def ingest(session: Session, provider_id: uuid.UUID, owners: Mapping[str, Owner],
@@ -242,7 +258,8 @@ def checkpoint(session: Session, at: datetime, *, offering_id: uuid.UUID | None 
     if offering_id is not None:
         due.append(INTERVALS.c.offering_id == offering_id)
     now = utcnow()
-    rows = session.execute(select(*(INTERVALS.c[n] for n in INTERVAL_COLUMNS)).where(*due))
+    read = MemoRead(session, [INTERVALS.c[n] for n in INTERVAL_COLUMNS])
+    rows = read.read(session, select(*read.selected).where(*due))
     spans = [dict(zip(SPAN_COLUMNS, interval.span(
                  at, span_event_id(interval.provider_id, interval.resource_id,
                                    interval.since, at), now), strict=True))
