@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
+TEST_WORKERS ?= 2  # pytest-xdist processes for `make test` (0: one process)
 ADMIN_EMAIL ?= admin@example.org
 HTMX_VERSION := 2.0.11
 HTMX_DIR := src/ocx/web/static/vendor
@@ -52,7 +53,7 @@ test: $(VENV)/.installed-test system-packages  ## lint, type-check and run every
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 	@# Exit code 5 is "no tests collected": a marker filter that selects nothing is no failure.
-	$(BIN)/pytest; status=$$?; [ $$status -eq 5 ] && echo "pytest: no tests selected" && status=0; exit $$status
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup; status=$$?; [ $$status -eq 5 ] && echo "pytest: no tests selected" && status=0; exit $$status
 
 lint: $(VENV)/.installed-test  ## ruff and mypy only
 	$(BIN)/ruff check src tests
@@ -64,7 +65,9 @@ lint: $(VENV)/.installed-test  ## ruff and mypy only
 SYSTEM_PACKAGES := /usr/bin/chromium:chromium /usr/share/fonts/truetype/dejavu:fonts-dejavu-core \
   xmlsec1:xmlsec1 ovs-vswitchd:openvswitch-switch ping:iputils-ping ipmi_sim:openipmi \
   pdftoppm:poppler-utils /usr/lib/x86_64-linux-gnu/libpango-1.0.so.0:libpango-1.0-0 \
-  /usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0:libpangoft2-1.0-0
+  /usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0:libpangoft2-1.0-0 \
+  qemu-img:qemu-utils qemu-system-x86_64:qemu-system-x86 nbdkit:nbdkit \
+  ceph-mon:ceph-mon ceph-mgr:ceph-mgr ceph-osd:ceph-osd rbd:ceph-common radosgw:radosgw
 
 system-packages:  ## install the Debian packages the tests need (chromium, xmlsec1, OVS...), if missing
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \

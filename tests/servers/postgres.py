@@ -17,7 +17,8 @@ from pathlib import Path
 import psycopg
 
 SYSTEM_DSN = os.environ.get("OCX_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-OWN_PORT = 55432
+# One port per pytest-xdist worker ("gw0", "gw1"...), should several start their own.
+OWN_PORT = 55432 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 
 
 def _reachable(dsn: str) -> bool:
