@@ -40,7 +40,7 @@ def test_bmc_passwords_are_sealed_masked_and_never_logged(
              expect=200)
     op = lab.call("admin_a", "POST", "/nodes/n1/power", {"action": "off"}, expect=202)
     lab.drain()
-    assert "refused the credentials" in lab.operation(op["id"])["last_error"]
+    assert "refused the node's credentials" in lab.operation(op["id"])["last_error"]
     assert PASSWORD not in caplog.text and "wrong-pw" not in caplog.text
 
 

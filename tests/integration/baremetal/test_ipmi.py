@@ -66,7 +66,7 @@ def test_a_refusing_bmc_fails_the_operation_at_once_and_flags_the_node(
     lab.drain()
     refused = lab.operation(op["id"])
     assert (refused["state"], refused["attempts"]) == ("failed", 1)
-    assert (f"refused the credentials of {ipmi.username} (Incorrect password provided)"
+    assert ("refused the node's credentials (Incorrect password provided)"
             in refused["last_error"])
     assert "not-the-password" not in str(refused)
     # The right password again: the next success clears the flag.

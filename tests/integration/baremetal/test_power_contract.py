@@ -77,7 +77,7 @@ def test_boot_device(subject: Subject) -> None:
 
 
 def test_refused_credentials_are_permanent(subject: Subject) -> None:
-    with pytest.raises(PermanentDriverError, match="refused the credentials"):
+    with pytest.raises(PermanentDriverError, match="refused the node's credentials"):
         subject.wrong_password.power_state()
 
 

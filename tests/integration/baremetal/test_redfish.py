@@ -65,4 +65,31 @@ def test_an_unreachable_bmc_fails_with_the_reason_and_flags_the_node(
     lab.drain()
     refused = lab.operation(op["id"])
     assert refused["state"] == "failed" and refused["attempts"] == 1
-    assert "refused the credentials of ocx-admin (HTTP 401)" in refused["last_error"]
+    assert "refused the node's credentials (HTTP 401)" in refused["last_error"]
+
+
+def test_a_lessee_learns_why_power_failed_but_not_the_bmc_address_or_account(
+        client: TestClient, world: World, runtime: Runtime, redfish: Redfish) -> None:
+    port = free_port()
+    lab = build_lab(client, world, runtime, nodes=1, power_driver="redfish", power={
+        "address": f"http://127.0.0.1:{port}", "system_id": redfish.systems[2],
+        "username": redfish.username, "password": redfish.password, "timeout_s": 2})
+    offer_and_lease(lab, "n1")
+    op = lab.call("pi_b", "POST", "/nodes/n1/power", {"action": "on"}, expect=202)
+    lab.drain()
+    seen = [lab.call("pi_b", "GET", f"/operations/{op['id']}", expect=200),
+            lab.node("n1", "pi_b")]
+    assert seen[0]["state"] == "failed"
+    assert "is unreachable" in seen[0]["last_error"] and "is unreachable" in seen[1]["power_error"]
+    assert seen[1]["power_settings"] is None  # the lessee never sees the BMC settings
+    for secret in (str(port), redfish.username, redfish.systems[2]):
+        assert secret not in str(seen), secret
+    # A refused password: the reason, still without the account.
+    lab.call("operator", "PATCH", "/nodes/n1", {"power_settings": {  # leased: not the owner
+        "address": redfish.url, "password": "not-the-password"}}, expect=200)
+    op = lab.call("pi_b", "POST", "/nodes/n1/power", {"action": "on"}, expect=202)
+    lab.drain()
+    refused = lab.call("pi_b", "GET", f"/operations/{op['id']}", expect=200)
+    assert "refused the node's credentials (HTTP 401)" in refused["last_error"]
+    for secret in (redfish.url, redfish.username, "not-the-password"):
+        assert secret not in str([refused, lab.node("n1", "pi_b")]), secret

@@ -28,6 +28,6 @@ def test_a_dead_or_refusing_bmc() -> None:
     with pytest.raises(DriverError, match="unreachable") as dead:
         _bmc(fail="unreachable").power_state()
     assert not isinstance(dead.value, PermanentDriverError)
-    with pytest.raises(PermanentDriverError, match="refused the credentials"):
+    with pytest.raises(PermanentDriverError, match="refused the node's credentials"):
         _bmc(expected_password="right", password="wrong").power_state()
     assert _bmc(expected_password="right", password="right").power_state() in PowerState

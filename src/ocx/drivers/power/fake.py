@@ -67,13 +67,12 @@ class FakePower(PowerDriver):
         if self.settings.delay_s:
             time.sleep(self.settings.delay_s)
         if self.settings.fail == "unreachable":
-            raise DriverError(f"BMC {self.settings.bmc} is unreachable: connection timed out")
+            raise DriverError("the BMC is unreachable: connection timed out")
         expected = self.settings.expected_password
         given = self.settings.password
         if self.settings.fail == "refuse" or (expected is not None and (
                 given is None or given.get_secret_value() != expected.get_secret_value())):
-            raise PermanentDriverError(f"BMC {self.settings.bmc} refused the credentials of "
-                                       f"{self.settings.username}")
+            raise PermanentDriverError("the BMC refused the node's credentials")
         machine = fake_machine(self.settings.bmc)
         with _LOCK:
             machine.calls.append(call)

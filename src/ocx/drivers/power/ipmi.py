@@ -64,7 +64,8 @@ class IpmiPower(PowerDriver):
 
     @property
     def _where(self) -> str:
-        return f"IPMI BMC {self.settings.host}:{self.settings.port}"
+        # Errors reach the lessee (operation and node): no address or account in them.
+        return "the IPMI BMC"
 
     @contextmanager
     def _session(self) -> Iterator[Any]:
@@ -93,8 +94,8 @@ class IpmiPower(PowerDriver):
     def _login_error(self, exc: Exception) -> DriverError:
         reason = str(exc.args[0]) if exc.args and exc.args[0] else ""
         if any(refusal in reason.lower() for refusal in CREDENTIAL_REFUSALS):
-            return PermanentDriverError(f"{self._where} refused the credentials of "
-                                        f"{self.settings.username} ({reason})")
+            return PermanentDriverError(f"{self._where} refused the node's credentials "
+                                        f"({reason})")
         if not reason or reason in ("timeout", "Session failed to initialize") \
                 or "resources" in reason.lower():
             return DriverError(f"{self._where} is unreachable: "

@@ -54,15 +54,17 @@ class RedfishPower(PowerDriver):
     @contextmanager
     def _errors(self) -> Iterator[None]:
         """sushy's exceptions as OCX's: unreachable/5xx retried, refusals permanent."""
-        where = f"Redfish BMC {self.settings.address}"
+        # Errors reach the lessee (operation and node): they name no address, account
+        # or system path, which only the node's owner may see in its settings.
+        where = "the Redfish BMC"
         try:
             yield
         except sushy_errors.AccessError as exc:
-            raise PermanentDriverError(f"{where} refused the credentials of "
-                                       f"{self.settings.username} (HTTP {exc.status_code})") \
-                from exc
+            raise PermanentDriverError(f"{where} refused the node's credentials "
+                                       f"(HTTP {exc.status_code})") from exc
         except sushy_errors.ResourceNotFoundError as exc:
-            raise PermanentDriverError(f"{where} has no system {self._system_path}") from exc
+            raise PermanentDriverError(f"{where} has no such system (the node's "
+                                       f"system_id)") from exc
         except sushy_errors.ServerSideError as exc:
             raise DriverError(f"{where} failed (HTTP {exc.status_code}): {exc.detail}") \
                 from exc
