@@ -4,7 +4,7 @@ tenant deleted behind OCX's back found, audited and made again."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ from ocx.domain.audit.models import AuditEvent
 from ocx.domain.operations.models import Operation
 from ocx.drivers.project.base import ProjectState
 from ocx.drivers.project.fake import FakeProject
-from ocx.errors import DriverError
+from ocx.errors import DriverError, PermanentDriverError
 from ocx.runtime import Runtime
 from tests.integration.allocations.conftest import API
 from tests.integration.allocations.test_flow import _active, _user_ids
@@ -101,3 +101,35 @@ def test_an_unreachable_provider_fails_the_reconcile_with_its_reason(
                        headers=world["pi_a"].headers).json()
     assert shown["external_id"] == allocation["external_id"]  # not taken for missing
     assert shown["status_message"].startswith("provider error:")
+
+
+def test_a_failed_re_creation_is_tried_again_on_the_next_round(
+        client: TestClient, world: World, runtime: Runtime, market: dict[str, Any],
+        cloud: FakeProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    allocation = _active(client, world, runtime, cores=8)
+    cloud.delete_project(allocation["external_id"])
+    made = FakeProject.ensure_project
+
+    def refused(self: FakeProject, spec: Any) -> str:
+        raise PermanentDriverError("the fake cloud refuses new projects today")
+
+    monkeypatch.setattr(FakeProject, "ensure_project", refused)
+    first = _result(run_reconcile(runtime, datetime(2026, 11, 21, 10, 0, tzinfo=UTC)))
+    assert first["missing"] == 1
+    shown = client.get(f"{API}/allocations/{allocation['id']}",
+                       headers=world["pi_a"].headers).json()
+    assert (shown["state"], shown["external_id"]) == ("active", None)
+    assert "refuses new projects" in shown["status_message"]
+
+    monkeypatch.setattr(FakeProject, "ensure_project", made)
+    second = _result(run_reconcile(runtime, datetime(2026, 11, 21, 10, 5, tzinfo=UTC)))
+    assert second == {"checked": 1, "drifted": 1, "missing": 1, "errors": 0}
+    shown = client.get(f"{API}/allocations/{allocation['id']}",
+                       headers=world["pi_a"].headers).json()
+    assert shown["external_id"] is not None and shown["status_message"] == "active"
+    assert dict(cloud.describe(shown["external_id"]).quota)["cores"] == 8
+    with runtime.sessions() as session:
+        found = session.scalars(select(AuditEvent.changes).where(
+            AuditEvent.action == "allocation.drift_found")).all()
+    assert [change["differences"] for change in found][-1] == [
+        "project missing: no tenant since an earlier repair failed"]

@@ -171,6 +171,8 @@ def _record_success(ctx: HandlerContext, op: OperationRef, state: ProjectState
             audit.record(session, SYSTEM, "allocation.active", "allocation", allocation.id,
                          organization_id=allocation.project.organization_id,
                          changes={"from": before.value, "external_id": state.external_id})
+        elif current and allocation.state is S.ACTIVE:
+            allocation.status_message = "active"  # an earlier provider error is over
     return {"external_id": state.external_id, "enabled": state.enabled}
 
 

@@ -66,7 +66,7 @@ def schedule_reconcile(session: Session, now: datetime | None = None) -> int:
     """Enqueue one reconcile operation per offering that has settled allocations."""
     stamp = (now or utcnow()).strftime("%Y%m%dT%H%M")
     offerings = set(session.scalars(select(Allocation.offering_id).where(
-        Allocation.state.in_(SETTLED), Allocation.external_id.is_not(None))))
+        Allocation.state.in_(SETTLED))))
     for offering_id in offerings:
         operations.enqueue(session, SYSTEM, kind=RECONCILE, target=("offering", offering_id),
                            idempotency_key=f"{RECONCILE}:{offering_id}:{stamp}")
@@ -88,9 +88,10 @@ class Check:
 
 def _work(ctx: HandlerContext, offering_id: str) -> tuple[ProjectDriver | None, list[Check]]:
     with ctx.sessions() as session:
+        # Settled allocations without a tenant are ones whose tenant vanished and whose
+        # re-creation failed: they are checked (and repaired) again every round.
         rows = list(session.scalars(select(Allocation).where(
-            Allocation.offering_id == uuid.UUID(offering_id), Allocation.state.in_(SETTLED),
-            Allocation.external_id.is_not(None))))
+            Allocation.offering_id == uuid.UUID(offering_id), Allocation.state.in_(SETTLED))))
         if not rows:
             return None, []
         driver = provisioning.build_driver(ctx, rows[0].offering)
@@ -101,10 +102,12 @@ def _work(ctx: HandlerContext, offering_id: str) -> tuple[ProjectDriver | None, 
 
 def describe_all(driver: ProjectDriver, work: list[Check]) -> list[Check]:
     """What the provider has for every tenant, read in bulk (nothing is changed here)."""
+    known = [item.external_id for item in work if item.external_id]
     try:
-        states = driver.describe_many([item.external_id for item in work])
+        states = driver.describe_many(known) if known else {}
     except DriverError as exc:
-        return [replace(item, error=exc.message) for item in work]
+        return [replace(item, error=exc.message) if item.external_id else
+                replace(item, missing=True) for item in work]
     return [replace(item, state=states[item.external_id]) if item.external_id in states
             else replace(item, missing=True) for item in work]
 
@@ -137,9 +140,11 @@ def _record(ctx: HandlerContext, results: list[Check]) -> int:
             if item.state is not None:
                 provisioning.observe(allocation, item.state)
                 found = provisioning.differences(item.want, item.state)
-            else:  # gone: the apply finds no tenant to converge and provisions a new one
+            elif item.external_id:  # gone: the apply finds no tenant, provisions a new one
                 found = [f"project missing: the provider has no tenant {item.external_id}"]
                 allocation.external_id = None
+            else:  # an earlier re-creation failed: try again
+                found = ["project missing: no tenant since an earlier repair failed"]
             if found:
                 drifted += 1
                 repair = enqueue_apply(session, SYSTEM, allocation)
