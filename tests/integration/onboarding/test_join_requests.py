@@ -8,8 +8,10 @@ from sqlalchemy import select
 from ocx.domain.audit.models import AuditEvent
 from ocx.domain.identity.notifications import MEMBER_ADDED
 from ocx.domain.operations.models import Operation
+from ocx.drivers.notifier.fake import FakeNotifier
 from ocx.runtime import Runtime
 from tests.integration.onboarding.helpers import API, person
+from tests.support.operations import run_due_operations
 from tests.support.world import World
 
 NEWCOMER = "newcomer@a.example.org"
@@ -81,3 +83,26 @@ def test_only_the_organizations_people_may_ask(client: TestClient, world: World)
                          headers=world["member_a"].headers)
     assert member.status_code == 409
     assert "already a member" in member.json()["error"]["message"]
+
+
+def test_the_pi_and_managers_hear_of_a_request_once(client: TestClient, world: World,
+                                                    runtime: Runtime) -> None:
+    newcomer = person(runtime, NEWCOMER, org="org-a")
+    asked = _ask(client, newcomer)
+    run_due_operations(runtime)
+    notifier = runtime.notifier
+    assert isinstance(notifier, FakeNotifier)
+    told = sorted((n.recipient, n.subject, n.body) for n in notifier.delivered.values())
+    assert [t[0] for t in told] == sorted([world["pi_a"].email, world["manager_a"].email])
+    for _, subject, body in told:
+        assert subject == f"Newcomer <{NEWCOMER}> asks to join the OCX project org-a/proj-a"
+        assert "I work in the lab" in body and f"ocx join-request approve {asked['id']}" in body
+    # Decided before the notification went out: nobody is bothered.
+    notifier.delivered.clear()
+    second = person(runtime, "second@a.example.org", org="org-a")
+    waiting = _ask(client, second)
+    client.post(f"{API}/join-requests/{waiting['id']}/decision", json={"approve": False},
+                headers=world["pi_a"].headers)
+    run_due_operations(runtime)
+    assert [n.subject for n in notifier.delivered.values()
+            if "asks to join" in n.subject] == []

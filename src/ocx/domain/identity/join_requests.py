@@ -13,10 +13,12 @@ from ocx.domain import policy
 from ocx.domain.actor import Actor
 from ocx.domain.audit import service as audit
 from ocx.domain.identity import decisions, service
+from ocx.domain.identity import notifications as notify
 from ocx.domain.identity.models import Membership, Project, ProjectRole
 from ocx.domain.identity.onboarding_models import JoinRequest
 from ocx.domain.identity.onboarding_schemas import JoinDecision, JoinRequestCreate
 from ocx.domain.identity.onboarding_states import RequestState
+from ocx.domain.operations import service as operations
 from ocx.domain.policy import Action, Target
 from ocx.errors import Conflict, InvalidInput, NotFound
 from ocx.persistence.base import utcnow
@@ -56,6 +58,9 @@ def create(session: Session, actor: Actor, project_ref: str,
     audit.record(session, actor, "join_request.create", "join_request", row.id,
                  organization_id=project.organization_id,
                  changes={"project": project.name, "message": body.message})
+    operations.enqueue(session, actor, kind=notify.JOIN_REQUESTED,
+                       target=("join_request", row.id),
+                       idempotency_key=f"{notify.JOIN_REQUESTED}:{row.id}")
     return row
 
 

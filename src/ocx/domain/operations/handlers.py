@@ -103,6 +103,7 @@ def build_handlers() -> HandlerRegistry:
 
     registry = HandlerRegistry()
     registry.register(notify.MEMBER_ADDED, notify.member_added)
+    registry.register(notify.JOIN_REQUESTED, notify.join_requested)
     registry.register(invitations.SEND, invitations.send_invitation)
     baremetal.register(registry)
     registry.register(allocations.APPLY, provisioning.apply)
