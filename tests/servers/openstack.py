@@ -335,6 +335,7 @@ class Cloud:
     keystone: Keystone
     flavor_id: str
     image_id: str
+    external_network_id: str = ""  # "public", where floating IPs come from
 
 
 def _service_auth(ks: Keystone, user: str, password: str) -> str:
@@ -469,7 +470,7 @@ def _wait_for_compute(conn: Connection, procs: Processes, conf: Path) -> None:
 
 
 def _seed(ks: Keystone, procs: Processes) -> Cloud:
-    """A flavor and an image that members boot from."""
+    """A flavor and an image that members boot from; a public network for floating IPs."""
     conn = ks.admin()
     try:
         _wait_for_compute(conn, procs, procs.base / "nova.conf")
@@ -477,7 +478,12 @@ def _seed(ks: Keystone, procs: Processes) -> Cloud:
         image = conn.image.create_image(name="ocx-test-image", disk_format="raw",
                                         container_format="bare", data=b"\0" * 512,
                                         visibility="public")
-        return Cloud(ks, str(flavor.id), str(image.id))
+        public = conn.network.create_network(
+            name="public", is_router_external=True, is_shared=False,
+            provider_network_type="flat", provider_physical_network="public")
+        conn.network.create_subnet(network_id=public.id, ip_version=4,
+                                   cidr="203.0.113.0/24", enable_dhcp=False)
+        return Cloud(ks, str(flavor.id), str(image.id), str(public.id))
     finally:
         conn.close()
 

@@ -228,3 +228,28 @@ def test_volumes_are_metered_in_gib_hours(runtime: Runtime, metered_cloud: Meter
     for span in spans:
         gib_hours = span.attributes["size_gib"] * hours_between(span.started_at, span.ended_at)
         assert span.quantity == gib_hours.quantize(QUANTUM)
+
+
+def test_floating_ips_are_metered_in_hours(runtime: Runtime, metered_cloud: Metered,
+                                           tenant: Tenant, openstack_cloud: Cloud) -> None:
+    network = tenant.conn.network
+    made: list[Any] = []
+    created = timed(lambda: made.append(network.create_ip(
+        floating_network_id=openstack_cloud.external_network_id)))
+    address = network.get_ip(made[0].id)
+    assert address.project_id == tenant.project_id
+    settled_collect(runtime, metered_cloud)
+    deleted = timed(lambda: network.delete_ip(address))
+    noticed = timed(lambda: collect(runtime, metered_cloud.offering_id))
+    collect(runtime, metered_cloud.offering_id)  # nothing new
+
+    spans = server_spans(runtime, address.id)
+    assert [(s.meter, s.unit, s.attributes["address"]) for s in spans] == [
+        ("network.floating_ip", "hour", address.floating_ip_address)]
+    span = spans[0]
+    assert span.started_at == parse_time(address.created_at)  # Neutron's own time
+    assert created[0] <= span.started_at <= created[1]
+    # Neutron keeps no deletion time either: the run that no longer lists it dates it.
+    assert span.ended_at is not None
+    assert deleted[0] - SETTLE <= span.ended_at <= noticed[1]
+    assert span.quantity == hours_between(span.started_at, span.ended_at).quantize(QUANTUM)

@@ -32,6 +32,7 @@ COMPONENTS = [
     {"name": "volumes", "unit": "volume", "max": 50, "default": 2},
     {"name": "storage_gib", "unit": "GiB", "max": 10000, "default": 20},
     {"name": "networks", "unit": "network", "max": 20, "default": 2},
+    {"name": "floating_ips", "unit": "address", "max": 10, "default": 1},
 ]
 
 

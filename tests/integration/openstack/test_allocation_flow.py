@@ -52,7 +52,7 @@ def test_an_approved_allocation_gets_its_quotas_and_members_boot_up_to_them(
         client: TestClient, world: World, runtime: Runtime, market: dict[str, Any],
         openstack_cloud: Cloud, admin: Connection, tmp_path: Path) -> None:
     allocation = active_allocation(client, world, runtime, cores=2, ram_mib=512, instances=1,
-                                   volumes=3, storage_gib=30, networks=4)
+                                   volumes=3, storage_gib=30, networks=4, floating_ips=1)
     project_id = allocation["external_id"]
     project = admin.identity.get_project(project_id)
     assert allocation_tag(allocation["id"]) in project.tags and project.is_enabled
@@ -60,7 +60,8 @@ def test_an_approved_allocation_gets_its_quotas_and_members_boot_up_to_them(
     cinder = admin.block_storage.get_quota_set(project_id)
     neutron = admin.network.get_quota(project_id)
     assert (nova.cores, nova.ram, nova.instances) == (2, 512, 1)
-    assert (cinder.volumes, cinder.gigabytes, neutron.networks) == (3, 30, 4)
+    assert (cinder.volumes, cinder.gigabytes, neutron.networks, neutron.floating_ips) == (
+        3, 30, 4, 1)
     people = member_ids(client, world)
     assert set(allocation["observed"]["users"]) == set(people.values())
 
@@ -71,6 +72,11 @@ def test_an_approved_allocation_gets_its_quotas_and_members_boot_up_to_them(
         assert server.status == "ACTIVE" and server.project_id == project_id
         with pytest.raises(sdk_exceptions.HttpException, match=r"(?i)quota exceeded"):
             _boot(openstack_cloud, member)
+        public = openstack_cloud.external_network_id
+        address = member.network.create_ip(floating_network_id=public)
+        assert address.project_id == project_id
+        with pytest.raises(sdk_exceptions.HttpException, match=r"(?i)quota exceeded"):
+            member.network.create_ip(floating_network_id=public)
     finally:
         member.close()
 
