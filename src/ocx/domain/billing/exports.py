@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ocx.domain.actor import Actor
 from ocx.domain.billing import invoices
+from ocx.domain.billing.commitments import RESOURCE_KIND
 from ocx.domain.billing.models import Invoice, InvoiceLine
 from ocx.domain.billing.states import ExportFormat
 from ocx.domain.identity.models import Project
@@ -53,7 +54,8 @@ def _csv_row(invoice: Invoice, org: str, projects: dict[str, str], line: Invoice
 
 def _focus_row(invoice: Invoice, org: str, projects: dict[str, str], line: InvoiceLine
                ) -> list[str]:
-    category = "Credit" if line.meter == "correction" else "Usage"
+    category = "Credit" if line.meter == "correction" else (
+        "Purchase" if line.resource_kind == RESOURCE_KIND else "Usage")  # quota, fees
     cost = _money(line.amount)
     start, end = invoice.period_start.isoformat(), invoice.period_end.isoformat()
     return [str(invoice.organization_id), org, start, end, start, end, category,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -18,96 +17,28 @@ from sqlalchemy.orm import Session
 
 from ocx.domain import policy
 from ocx.domain.actor import Actor
-from ocx.domain.allocations.models import Allocation
 from ocx.domain.audit import service as audit
-from ocx.domain.billing import credits, schemas
+from ocx.domain.billing import commitments, credits, schemas
 from ocx.domain.billing.errors import InvoiceFinal, Unpriced
 from ocx.domain.billing.models import Credit, Invoice, InvoiceCredit, InvoiceLine
 from ocx.domain.billing.pricebook import book_of, outage_windows
 from ocx.domain.billing.rating import Book, RatedLine, Span, Window, rate, to_places
+from ocx.domain.billing.spans import load_spans as load_spans  # used by budgets, tests
 from ocx.domain.billing.states import InvoiceKind, InvoiceState
-from ocx.domain.identity.models import Organization, Project
+from ocx.domain.identity.models import Organization
 from ocx.domain.identity.service import find_org, find_project
 from ocx.domain.marketplace.models import Offering, Plan
-from ocx.domain.marketplace.service import find_plan
-from ocx.domain.metering.bulk import MemoRead
-from ocx.domain.metering.models import UsageSpan
 from ocx.domain.policy import Action, Target
 from ocx.errors import Conflict, InvalidInput, NotFound
 from ocx.persistence.base import utcnow
 from ocx.persistence.pagination import Page, paginate
 
 DEFAULT_CURRENCY = "USD"
-SPAN_COLUMNS = [column.expression for column in (  # what rating reads of a span
-    UsageSpan.id, UsageSpan.project_id, UsageSpan.resource_kind, UsageSpan.resource_id,
-    UsageSpan.meter, UsageSpan.quantity, UsageSpan.unit, UsageSpan.started_at,
-    UsageSpan.ended_at, UsageSpan.offering_id, UsageSpan.provider_id, UsageSpan.user_id,
-    UsageSpan.attributes, UsageSpan.allocation_id, Project.organization_id)]
 
 
 def invoice_target(invoice: Invoice, project_id: uuid.UUID | None = None) -> Target:
     """The policy target of an invoice (or of one project's page of it)."""
     return Target(org_id=invoice.organization_id, project_id=project_id)
-
-
-def load_spans(session: Session, org_ids: set[uuid.UUID] | None, start: datetime,
-               end: datetime) -> dict[uuid.UUID, list[Span]]:
-    """Spans overlapping [start, end) of the organizations' projects, by organization.
-
-    One query of only the columns rating needs (no ORM objects: a month can hold
-    hundreds of thousands of spans); ids become strings once per distinct value.
-    """
-    read = MemoRead(session, SPAN_COLUMNS)
-    stmt = (select(*read.selected)
-            .join(Project, Project.id == UsageSpan.project_id)
-            .where(UsageSpan.started_at < end, UsageSpan.ended_at > start))
-    if org_ids is not None:
-        stmt = stmt.where(Project.organization_id.in_(org_ids))
-    rows = read.read(session, stmt)
-    plan_of = _plans_of(session, {row[13] for row in rows if row[13]},
-                        {row[9] for row in rows if row[9]})
-    text: dict[int, str] = {}  # by object: the read gives one object per distinct id
-
-    def as_str(value: uuid.UUID | None) -> str | None:
-        if value is None:
-            return None
-        found = text.get(id(value))
-        if found is None:
-            found = text[id(value)] = str(value)
-        return found
-
-    found: dict[uuid.UUID, list[Span]] = defaultdict(list)
-    for (span_id, project_id, kind, resource_id, meter, quantity, unit, started_at, ended_at,
-         offering_id, provider_id, user_id, attributes, allocation_id, org_id) in rows:
-        found[org_id].append(Span(
-            id=str(span_id), project_id=str(as_str(project_id)), resource_kind=kind,
-            resource_id=resource_id, meter=meter, quantity=quantity, unit=unit,
-            started_at=started_at, ended_at=ended_at, offering_id=as_str(offering_id),
-            provider_id=as_str(provider_id), user_id=as_str(user_id),
-            attributes=attributes or {}, plan_id=plan_of(allocation_id, offering_id)))
-    return found
-
-
-def _plans_of(session: Session, allocation_ids: set[uuid.UUID], offering_ids: set[uuid.UUID]
-              ) -> Callable[[uuid.UUID | None, uuid.UUID | None], str | None]:
-    """Which plan prices a span of (allocation, offering): the allocation's, else the
-    offering's only plan."""
-    chosen = dict(session.execute(select(Allocation.id, Allocation.plan_id).where(
-        Allocation.id.in_(allocation_ids))).all()) if allocation_ids else {}
-    default = {o.id: find_plan(session, o, None)
-               for o in session.scalars(select(Offering).where(Offering.id.in_(offering_ids)))}
-    memo: dict[tuple[uuid.UUID | None, uuid.UUID | None], str | None] = {}
-
-    def plan_of(allocation_id: uuid.UUID | None, offering_id: uuid.UUID | None) -> str | None:
-        key = (allocation_id, offering_id)
-        if key not in memo:
-            plan = default.get(offering_id) if offering_id else None
-            plan_id = (chosen.get(allocation_id) if allocation_id else None) or (
-                plan.id if plan else None)
-            memo[key] = str(plan_id) if plan_id is not None else None
-        return memo[key]
-
-    return plan_of
 
 
 def _books(session: Session, spans: list[Span]) -> tuple[dict[str, Book], dict[str, list[Window]]]:
@@ -133,33 +64,41 @@ def rate_organization(session: Session, spans: list[Span], start: datetime,
     """
     books, outages = _books(session, spans)
     lines = rate(spans, books, Window(start, end), outages)
-    by_plan = {s.id: books[s.plan_id].currency for s in spans if s.plan_id in books}
-    currencies = {by_plan[span_id] for line in lines for span_id in line.span_ids}
+    by_rate = {price.id: book.currency for book in books.values() for price in book.prices}
+    currencies = {by_rate[line.key.rate_id] for line in lines}
     if len(currencies) > 1:
         raise Unpriced(f"usage is priced in several currencies ({', '.join(sorted(currencies))})"
                        "; one invoice has one currency")
     return (currencies.pop() if currencies else DEFAULT_CURRENCY), lines
 
 
-def _line_row(position: int, line: RatedLine) -> InvoiceLine:
+def _line_row(position: int, line: RatedLine, as_uuid: dict[str, uuid.UUID]) -> InvoiceLine:
+    """The invoice line of a rated line (``as_uuid``: ids parsed so far, by text)."""
     key = line.key
+
+    def ref(text: str | None) -> uuid.UUID | None:
+        if not text:
+            return None
+        found = as_uuid.get(text)
+        if found is None:
+            found = as_uuid[text] = uuid.UUID(text)
+        return found
+
     return InvoiceLine(
-        position=position, project_id=uuid.UUID(key.project_id),
-        user_id=uuid.UUID(key.user_id) if key.user_id else None,
-        provider_id=uuid.UUID(key.provider_id) if key.provider_id else None,
-        offering_id=uuid.UUID(key.offering_id) if key.offering_id else None,
+        position=position, project_id=ref(key.project_id), user_id=ref(key.user_id),
+        provider_id=ref(key.provider_id), offering_id=ref(key.offering_id),
         resource_kind=key.resource_kind, resource_id=key.resource_id, meter=key.meter,
         component=key.component, description=f"{key.component} of {key.resource_kind} "
                                              f"{key.resource_id}",
-        quantity=to_places(line.quantity), unit=key.unit,
-        rate_id=uuid.UUID(key.rate_id) if key.rate_id else None,
+        quantity=to_places(line.quantity), unit=key.unit, rate_id=ref(key.rate_id),
         unit_price=key.unit_price, amount=line.amount, span_ids=sorted(line.span_ids))
 
 
 def _fill(session: Session, invoice: Invoice, currency: str, lines: list[RatedLine]) -> None:
     """Put the rated lines and the credits they use into a draft, with its totals."""
     invoice.currency = currency
-    invoice.lines = [_line_row(i, line) for i, line in enumerate(lines)]
+    as_uuid: dict[str, uuid.UUID] = {}
+    invoice.lines = [_line_row(i, line, as_uuid) for i, line in enumerate(lines)]
     owed = [credits.Owed(line.key.project_id, line.key.component, line.amount)
             for line in lines]
     available = credits.usable(session, invoice.organization_id, currency,
@@ -212,13 +151,16 @@ def generate(session: Session, actor: Actor, body: schemas.InvoiceGenerate) -> l
     else:
         policy.authorize(actor, Action.INVOICE_GENERATE)
     spans = load_spans(session, org_ids, start, end)
+    committed = commitments.committed_lines(session, org_ids, start, end)
     generated = []
-    for org_id in sorted(org_ids or set(spans)):
+    for org_id in sorted(org_ids or set(spans) | set(committed)):
         invoice = _draft_for(session, org_id, body.period, start, end) \
             if org_ids else _draft_or_none(session, org_id, body.period, start, end)
         if invoice is None:
             continue
-        currency, lines = rate_organization(session, spans.get(org_id, []), start, end)
+        currency, lines = commitments.merge(
+            *rate_organization(session, spans.get(org_id, []), start, end),
+            committed.get(org_id, []))
         _fill(session, invoice, currency, lines)
         session.flush()
         audit.record(session, actor, "invoice.generate", "invoice", invoice.id,

@@ -17,6 +17,7 @@ from ocx.domain.identity.models import Project
 # Section titles in page order; anything else summary.py groups under "other".
 SECTION_TITLES = {"servers": "Compute (per VM)", "volumes": "Volumes",
                   "floating_ips": "Floating IPs", "object_storage": "Object storage",
+                  "allocations": "Quota charges and fees",
                   "other": "Other usage"}
 
 _env = Environment(loader=PackageLoader("ocx.domain.billing", "templates"),

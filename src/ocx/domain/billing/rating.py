@@ -59,6 +59,14 @@ class Span:
     user_id: str | None = None
     attributes: Mapping[str, Any] = field(default_factory=dict)
     plan_id: str | None = None  # the plan pricing it (its allocation's, or the offering's)
+    # The recorded spans this one stands for, when it is their sum (billing.spans): they
+    # are priced alike over all of [started_at, ended_at). Empty: just ``id``.
+    span_ids: tuple[str, ...] = ()
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The ids of the recorded spans this one stands for."""
+        return self.span_ids or (self.id,)
 
 
 @dataclass(frozen=True)
@@ -235,7 +243,7 @@ def rate_span(span: Span, book: Book, period: Window, outages: Iterable[Window],
                       price.id, price.unit_price)
         line = into.get(key) or into.setdefault(key, RatedLine(key))
         line.quantity += per_micro * _micros(piece.end - piece.start)
-        line.span_ids.add(span.id)
+        line.span_ids.update(span.sources)
 
 
 class _Lines:
@@ -296,7 +304,7 @@ class _Lines:
         held = self.pending.get(slot)
         self.pending[slot] = (line, factor, EXACT.add(held[2], span.quantity) if held
                               else span.quantity)
-        line.span_ids.add(span.id)
+        line.span_ids.update(span.sources)
         return True
 
     def done(self) -> list[RatedLine]:

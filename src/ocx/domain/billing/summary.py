@@ -24,7 +24,8 @@ from ocx.errors import NotFound
 
 # Resource kinds shown in their own section; anything else is under "other".
 SECTIONS = {"server": "servers", "volume": "volumes", "floating_ip": "floating_ips",
-            "bucket": "object_storage", "user": "object_storage"}
+            "bucket": "object_storage", "user": "object_storage",
+            "allocation": "allocations"}  # limit, fixed and one-time charges
 # Span attributes worth showing per resource (the last span's values).
 SHOWN = ("flavor", "vcpus", "ram_mib", "gpus", "gpu_type", "size_gib", "volume_type",
          "address")

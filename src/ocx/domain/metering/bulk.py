@@ -10,7 +10,7 @@ bind processor, and the rows go to the DBAPI's ``executemany`` as plain tuples.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,19 +22,24 @@ Processor = Callable[[Any], Any]
 
 
 class _Bulk:
-    """One statement for many rows of ``columns`` of ``table``, values converted once."""
+    """One statement for many rows of ``columns`` of ``table``, values converted once;
+    the ``bound`` columns' values are given as the driver takes them already (ids read
+    raw, by :class:`MemoRead`, and written back as they are)."""
 
     def __init__(self, session: Session, table: Table, columns: Sequence[str],
-                 sql: Callable[[str], str]) -> None:
+                 sql: Callable[[str], str], bound: Collection[str] = ()) -> None:
         self.connection = session.connection()
         dialect = self.connection.dialect
         self.sql = sql("?" if dialect.paramstyle == "qmark" else "%s")
         self.processors: list[Processor | None] = [
+            None if name in bound else
             table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
             for name in columns]
 
-    def rows(self, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    def rows(self, rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
         """The rows with every value as the database driver takes it."""
+        if not any(self.processors):  # all bound already
+            return rows
         columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
         for i, processor in enumerate(self.processors):
             if processor is not None and columns:
@@ -50,11 +55,12 @@ class _Bulk:
 class BulkInsert(_Bulk):
     """``INSERT INTO table (columns) VALUES (...)`` for many rows."""
 
-    def __init__(self, session: Session, table: Table, columns: Sequence[str]) -> None:
+    def __init__(self, session: Session, table: Table, columns: Sequence[str],
+                 bound: Collection[str] = ()) -> None:
         # Names from OCX's own table metadata, never from input.
         super().__init__(session, table, columns, lambda marker: (
             f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
-            f"VALUES ({', '.join([marker] * len(columns))})"))
+            f"VALUES ({', '.join([marker] * len(columns))})"), bound)
 
 
 class BulkUpdate(_Bulk):
@@ -62,11 +68,43 @@ class BulkUpdate(_Bulk):
     values of ``columns`` then the key's."""
 
     def __init__(self, session: Session, table: Table, columns: Sequence[str],
-                 key: str) -> None:
+                 key: str, bound: Collection[str] = ()) -> None:
         # Names from OCX's own table metadata, never from input.
         super().__init__(session, table, [*columns, key], lambda marker: (
             f"UPDATE {table.name} SET "  # noqa: S608
-            f"{', '.join(f'{name} = {marker}' for name in columns)} WHERE {key} = {marker}"))
+            f"{', '.join(f'{name} = {marker}' for name in columns)} WHERE {key} = {marker}"),
+            bound)
+
+
+class BulkDelete(_Bulk):
+    """``DELETE FROM table WHERE key = ...`` for many rows (each row: the key's value)."""
+
+    def __init__(self, session: Session, table: Table, key: str,
+                 bound: Collection[str] = ()) -> None:
+        # Names from OCX's own table metadata, never from input.
+        super().__init__(session, table, [key], lambda marker: (
+            f"DELETE FROM {table.name} WHERE {key} = {marker}"), bound)  # noqa: S608
+
+
+class ToDriver:
+    """Values of one column as the database driver takes them, for building rows already
+    bound (see ``bound`` above): each distinct timestamp, or each object (a shared
+    dict of attributes, a UUID), converted once by the column's type."""
+
+    def __init__(self, session: Session, column: ColumnElement[Any]) -> None:
+        dialect = session.get_bind().dialect
+        self.processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+        self.memo: dict[Any, tuple[Any, Any]] = {}
+
+    def __call__(self, value: Any) -> Any:
+        """``value`` as the driver takes it."""
+        if value is None or self.processor is None:
+            return value
+        key = value if value.__class__ is datetime else id(value)
+        found = self.memo.get(key)
+        if found is None:  # the value is kept too: its id stays its own
+            found = self.memo[key] = (value, self.processor(value))
+        return found[1]
 
 
 class MemoRead:
@@ -76,10 +114,12 @@ class MemoRead:
 
     ``columns`` are selected with :attr:`selected` (filters, joins as usual); then
     :meth:`rows` converts the result's rows. Numeric columns are left to SQLAlchemy
-    (their conversion depends on the database's reported type).
+    (their conversion depends on the database's reported type); the ``raw`` ones (by
+    key) are left as the driver gives them, to be written back as they are.
     """
 
-    def __init__(self, session: Session, columns: Sequence[ColumnElement[Any]]) -> None:
+    def __init__(self, session: Session, columns: Sequence[ColumnElement[Any]],
+                 raw: Collection[str] = ()) -> None:
         dialect = session.get_bind().dialect
         self.selected: list[ColumnElement[Any]] = []
         self.processors: list[Processor | None] = []
@@ -87,6 +127,10 @@ class MemoRead:
             impl = column.type.dialect_impl(dialect)
             processor = None if isinstance(impl, Numeric) else impl.result_processor(
                 dialect, None)
+            if column.key in raw:
+                self.processors.append(None)
+                self.selected.append(type_coerce(column, NullType()).label(column.key))
+                continue
             self.processors.append(processor)
             self.selected.append(column if processor is None
                                  else type_coerce(column, NullType()).label(column.key))
@@ -95,7 +139,7 @@ class MemoRead:
         """The statement's rows, converted: run on the session's connection, past the
         ORM's row handling (pending changes are flushed first, as the ORM would)."""
         session.flush()
-        return self.rows(session.connection().execute(statement))
+        return self.rows(session.connection().execute(statement).fetchall())
 
     def rows(self, result: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
         """The result's rows, every value converted."""

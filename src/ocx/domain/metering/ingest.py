@@ -10,16 +10,16 @@ crashed before committing its cursor, two workers racing — changes nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, delete, func, select, tuple_, update
+from sqlalchemy import Insert, Table, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ocx.domain.metering.bulk import BulkInsert, BulkUpdate, MemoRead
+from ocx.domain.metering.bulk import BulkDelete, BulkInsert, BulkUpdate, MemoRead, ToDriver
 from ocx.domain.metering.meters import meter_of
 from ocx.domain.metering.models import IngestedEvent, OpenInterval, UsageSpan
 from ocx.drivers.usage import UsageEvent
@@ -36,6 +36,7 @@ SPAN_COLUMNS = ("id", "created_at", "updated_at", "project_id", "allocation_id",
 INTERVAL_COLUMNS = ("id", "provider_id", "offering_id", "project_id", "allocation_id",
                     "resource_kind", "resource_id", "attributes", "since", "last_event_id")
 MOVING_COLUMNS = ("attributes", "since", "last_event_id")  # what an event changes
+RAW_IDS = ("id", "provider_id", "offering_id", "project_id", "allocation_id")
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,9 @@ class Ingested:
 
 @dataclass
 class Interval:
-    """An open interval being worked on (a row of ``usage_open_intervals``)."""
+    """An open interval being worked on (a row of ``usage_open_intervals``). In
+    :func:`ingest` its ids (RAW_IDS) are kept as the database driver gives and takes
+    them: read, copied into spans and written back without conversion."""
 
     id: uuid.UUID
     provider_id: uuid.UUID
@@ -82,10 +85,11 @@ class Interval:
         """The values of INTERVAL_COLUMNS."""
         return tuple(getattr(self, name) for name in INTERVAL_COLUMNS)
 
-    def span(self, ended_at: datetime, source_event_id: str, now: datetime) -> tuple[Any, ...]:
+    def span(self, span_id: Any, ended_at: datetime, source_event_id: str,
+             now: datetime) -> tuple[Any, ...]:
         """The span from ``since`` to ``ended_at`` (the values of SPAN_COLUMNS)."""
         meter = meter_of(self.resource_kind)
-        return (uuid.uuid4(), now, now, self.project_id, self.allocation_id, self.provider_id,
+        return (span_id, now, now, self.project_id, self.allocation_id, self.provider_id,
                 self.offering_id, None, self.resource_kind, self.resource_id, meter.name,
                 meter.quantity(self.attributes, self.since, ended_at), meter.unit, self.since,
                 ended_at, source_event_id, self.attributes)
@@ -140,7 +144,7 @@ def _load_open(session: Session, provider_id: uuid.UUID, keys: set[Key]
     found: dict[Key, Interval] = {}
     ordered = sorted(keys)
     table = INTERVALS
-    read = MemoRead(session, [table.c[n] for n in INTERVAL_COLUMNS])
+    read = MemoRead(session, [table.c[n] for n in INTERVAL_COLUMNS], raw=RAW_IDS)
     of_provider = select(*read.selected).where(table.c.provider_id == provider_id)
     live = session.scalar(select(func.count()).select_from(table).where(
         table.c.provider_id == provider_id)) or 0
@@ -158,17 +162,45 @@ def _load_open(session: Session, provider_id: uuid.UUID, keys: set[Key]
     return found
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+def _new_ids(session: Session) -> Iterator[Any]:
+    """New row ids, as the driver takes them: a random (version 4) UUID whose last 32
+    bits count up, so that one batch's rows sit side by side in the primary key's index
+    (a fully random key dirties a page of it per row)."""
+    dialect = session.get_bind().dialect
+    processor = SPANS.c.id.type.dialect_impl(dialect).bind_processor(dialect)
+    base = uuid.uuid4().int & ~0xFFFF_FFFF
+    if processor is not None and processor(uuid.UUID(int=base)) == f"{base:032x}":
+        return (f"{base | n:032x}" for n in range(1 << 32))  # SQLite: the bare hex digits
+    if processor is None:  # PostgreSQL: UUID objects
+        return (uuid.UUID(int=base | n) for n in range(1 << 32))
+    return (processor(uuid.UUID(int=base | n)) for n in range(1 << 32))
+
+
 class _Applier:
     """Applies fresh events to the open intervals in memory, then writes the result."""
 
-    def __init__(self, provider_id: uuid.UUID, owners: Mapping[str, Owner],
-                 intervals: dict[Key, Interval]) -> None:
-        self.provider_id, self.owners, self.intervals = provider_id, owners, intervals
+    def __init__(self, session: Session, provider_id: uuid.UUID,
+                 owners: Mapping[str, Owner], intervals: dict[Key, Interval]) -> None:
+        self.owners, self.intervals = owners, intervals
+        # Rows are built as the driver takes them: ids as read, the rest converted once.
+        self.raw_id, self.stamp = ToDriver(session, SPANS.c.id), ToDriver(
+            session, SPANS.c.started_at)
+        self.json = ToDriver(session, SPANS.c.attributes)
+        dialect = session.get_bind().dialect
+        self.number = SPANS.c.quantity.type.dialect_impl(dialect).bind_processor(
+            dialect) or _same
+        self.provider_id = self.raw_id(provider_id)
+        self.new_ids = _new_ids(session)
         self.loaded = {interval.id for interval in intervals.values()}
-        self.changed: set[uuid.UUID] = set()  # ids of loaded intervals that moved on
+        self.changed: set[Any] = set()  # ids of loaded intervals that moved on
         self.spans: list[tuple[Any, ...]] = []
-        self.now = utcnow()
+        self.now = self.stamp(utcnow())
         self.shapes: dict[Any, dict[str, Any]] = {}
+        self.merged: dict[Any, tuple[dict[str, Any], dict[str, Any]]] = {}
 
     def shared(self, attributes: dict[str, Any]) -> dict[str, Any]:
         """One dict per distinct set of attributes: converted to JSON once per batch."""
@@ -178,6 +210,19 @@ class _Applier:
         except TypeError:  # an unhashable value: left as it is
             return attributes
 
+    def changed_shape(self, attributes: dict[str, Any], change: Mapping[str, Any]
+                      ) -> dict[str, Any]:
+        """The shared dict of ``attributes`` updated by ``change``, merged once per
+        distinct pair (a server stopping, starting, resizing: the same few changes)."""
+        try:
+            key = (id(attributes), *change.items())
+            found = self.merged.get(key)
+        except TypeError:  # an unhashable value: merged every time
+            return self.shared({**attributes, **change})
+        if found is None:  # the entry keeps ``attributes`` alive: its id stays its own
+            found = self.merged[key] = (attributes, self.shared({**attributes, **change}))
+        return found[1]
+
     def apply(self, event: UsageEvent) -> bool:
         """Apply one event; whether it belonged to an OCX allocation."""
         key = (event.resource_kind, event.resource_id)
@@ -186,39 +231,51 @@ class _Applier:
             return self._open(key, event)
         at = max(event.at, current.since)  # an event older than a checkpoint counts from it
         if at > current.since:
-            self.spans.append(current.span(at, event.source_event_id, self.now))
+            self._close(current, at, event.source_event_id)
         if event.attributes is None:
             del self.intervals[key]
         else:
-            current.attributes = self.shared({**current.attributes, **event.attributes})
+            current.attributes = self.changed_shape(current.attributes, event.attributes)
             current.since, current.last_event_id = at, event.source_event_id
             self.changed.add(current.id)
         return True
+
+    def _close(self, current: Interval, at: datetime, event_id: str) -> None:
+        """The span ``current`` ends with at ``at``: a row of SPAN_COLUMNS, bound."""
+        meter, stamp = meter_of(current.resource_kind), self.stamp
+        quantity = meter.quantity(current.attributes, current.since, at)
+        self.spans.append((
+            next(self.new_ids), self.now, self.now, current.project_id,
+            current.allocation_id, current.provider_id, current.offering_id, None,
+            current.resource_kind, current.resource_id, meter.name, self.number(quantity),
+            meter.unit, stamp(current.since), stamp(at), event_id,
+            self.json(current.attributes)))
 
     def _open(self, key: Key, event: UsageEvent) -> bool:
         owner = self.owners.get(event.tenant_id)
         if owner is None:
             return False
         if event.attributes is not None:
+            raw = self.raw_id
             self.intervals[key] = Interval(
-                uuid.uuid4(), self.provider_id, owner.offering_id, owner.project_id,
-                owner.allocation_id, event.resource_kind, event.resource_id,
-                self.shared(dict(event.attributes)), event.at, event.source_event_id)
+                next(self.new_ids), self.provider_id, raw(owner.offering_id),
+                raw(owner.project_id), raw(owner.allocation_id), event.resource_kind,
+                event.resource_id, self.shared(dict(event.attributes)), event.at,
+                event.source_event_id)
         return True
 
     def write(self, session: Session) -> None:
         """Spans inserted; closed intervals deleted, changed ones updated in place (by
         primary key: no index changes) and new ones inserted, one statement each."""
-        BulkInsert(session, SPANS, SPAN_COLUMNS).execute(self.spans)
+        BulkInsert(session, SPANS, SPAN_COLUMNS, bound=SPAN_COLUMNS).execute(self.spans)
         live = {interval.id: interval for interval in self.intervals.values()}
-        closed = [interval_id for interval_id in self.loaded if interval_id not in live]
-        for start in range(0, len(closed), CHUNK):
-            session.execute(delete(INTERVALS).where(
-                INTERVALS.c.id.in_(closed[start:start + CHUNK])))
-        BulkUpdate(session, INTERVALS, MOVING_COLUMNS, "id").execute(
-            [(live[i].attributes, live[i].since, live[i].last_event_id, i)
+        BulkDelete(session, INTERVALS, "id", bound=RAW_IDS).execute(
+            [(interval_id,) for interval_id in self.loaded if interval_id not in live])
+        json, stamp = self.json, self.stamp
+        BulkUpdate(session, INTERVALS, MOVING_COLUMNS, "id", bound=INTERVAL_COLUMNS).execute(
+            [(json(live[i].attributes), stamp(live[i].since), live[i].last_event_id, i)
              for i in self.changed if i in live])
-        BulkInsert(session, INTERVALS, INTERVAL_COLUMNS).execute(
+        BulkInsert(session, INTERVALS, INTERVAL_COLUMNS, bound=RAW_IDS).execute(
             [interval.row() for interval in live.values() if interval.id not in self.loaded])
 
 
@@ -239,7 +296,7 @@ def ingest(session: Session, provider_id: uuid.UUID, owners: Mapping[str, Owner]
             fresh_ids.discard(event.source_event_id)  # a repeat within the batch counts once
             fresh.append(event)
     keys = {(e.resource_kind, e.resource_id) for e in fresh}
-    applier = _Applier(provider_id, owners, _load_open(session, provider_id, keys))
+    applier = _Applier(session, provider_id, owners, _load_open(session, provider_id, keys))
     unattributed = sum(not applier.apply(event) for event in fresh)
     applier.write(session)
     return Ingested(events=len(fresh) - unattributed,
@@ -261,7 +318,7 @@ def checkpoint(session: Session, at: datetime, *, offering_id: uuid.UUID | None 
     read = MemoRead(session, [INTERVALS.c[n] for n in INTERVAL_COLUMNS])
     rows = read.read(session, select(*read.selected).where(*due))
     spans = [dict(zip(SPAN_COLUMNS, interval.span(
-                 at, span_event_id(interval.provider_id, interval.resource_id,
+                 uuid.uuid4(), at, span_event_id(interval.provider_id, interval.resource_id,
                                    interval.since, at), now), strict=True))
              for interval in (Interval(*row) for row in rows)]
     if not spans:
