@@ -67,7 +67,10 @@ SYSTEM_PACKAGES := /usr/bin/chromium:chromium /usr/share/fonts/truetype/dejavu:f
   pdftoppm:poppler-utils /usr/lib/x86_64-linux-gnu/libpango-1.0.so.0:libpango-1.0-0 \
   /usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0:libpangoft2-1.0-0 \
   qemu-img:qemu-utils qemu-system-x86_64:qemu-system-x86 nbdkit:nbdkit \
-  ceph-mon:ceph-mon ceph-mgr:ceph-mgr ceph-osd:ceph-osd rbd:ceph-common radosgw:radosgw
+  ceph-mon:ceph-mon ceph-mgr:ceph-mgr ceph-osd:ceph-osd rbd:ceph-common radosgw:radosgw \
+  /usr/lib/ipxe/qemu/efi-e1000.rom:ipxe-qemu nbd-client:nbd-client /bin/busybox:busybox-static \
+  /usr/share/doc/linux-image-amd64:linux-image-amd64 mkfs.ext2:e2fsprogs \
+  /usr/lib/x86_64-linux-gnu/qemu/block-rbd.so:qemu-block-extra
 
 system-packages:  ## install the Debian packages the tests need (chromium, xmlsec1, OVS...), if missing
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \

@@ -88,6 +88,20 @@ class Settings(BaseSettings):
         default=None, description="allow fake drivers (default: everywhere but production)")
     notifier_driver: str = "fake"
     notifier_settings: dict[str, object] = Field(default_factory=dict)
+    # Image backends (docs/images.md): the one new uploads go to, each one's settings by
+    # name ({"qcow2": {"directory": "var/images"}, "rbd": {"pool": "rbd", ...}}), and
+    # where uploads are staged while their checksum is checked (shared with the workers).
+    image_backend: str = "qcow2"
+    image_backend_settings: dict[str, dict[str, object]] = Field(default_factory=dict)
+    image_staging_dir: Path = Field(default_factory=lambda: Path("var") / "uploads")
+    image_max_upload_bytes: int = Field(default=64 * 2**30, ge=1)
+    # Diskless boot (docs/images.md, "Provision a node"): the exporter that serves nodes'
+    # clones over NBD ({"state_dir": "var/exports", "bind": ..., "advertise": ...}), and the
+    # folder of kernel + initrd that OCX serves to every node at /boot/files/.
+    export_driver: str = "nbd"
+    export_settings: dict[str, object] = Field(default_factory=dict)
+    boot_files_dir: Path = Field(default_factory=lambda: Path("var") / "boot")
+    boot_kernel_args: str = Field(default="console=ttyS0", max_length=500)
     # Web UI session cookie: Secure unless serving plain http (development, tests).
     cookie_secure: bool = True
     web_session_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)

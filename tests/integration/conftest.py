@@ -16,6 +16,7 @@ from ocx.persistence.db import make_engine
 from ocx.persistence.migrate import upgrade
 from ocx.persistence.models import Base
 from ocx.runtime import Runtime, build_runtime
+from tests.servers.ceph import Ceph, ceph_cluster
 from tests.servers.postgres import postgres_server, temporary_database
 from tests.support.world import World, build_world
 
@@ -110,3 +111,12 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 def world(runtime: Runtime) -> World:
     """Two organizations, each with an admin, a project, a PI, a manager and a member."""
     return build_world(runtime)
+
+
+@pytest.fixture(scope="session")
+def ceph() -> Iterator[Ceph]:
+    """A real single-host Ceph cluster (mon, mgr, memstore OSD, an ``rbd`` pool), started
+    once per run; ``ceph_cluster(radosgw=True)`` also starts radosgw (tests/servers/ceph.py)."""
+    with ceph_cluster() as cluster:
+        yield cluster
+

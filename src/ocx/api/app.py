@@ -13,6 +13,7 @@ from ocx.api.errors import install_error_handlers
 from ocx.api.middleware import NulGuardMiddleware, RequestIdMiddleware
 from ocx.api.scim import router as scim_router
 from ocx.api.v1 import build_router
+from ocx.api.v1.boot import router as boot_router
 from ocx.config import Settings
 from ocx.runtime import Runtime, build_runtime
 from ocx.workers.runner import start_embedded_workers
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every answer has an id
     app.include_router(build_router(), prefix="/api/v1")
     app.include_router(scim_router)  # /scim/v2: institutions' provisioning clients
+    app.include_router(boot_router)  # /boot: what nodes fetch while they network-boot
     if with_web:
         from ocx.web.routes import mount_web
 

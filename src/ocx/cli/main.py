@@ -14,6 +14,7 @@ from ocx.cli import (
     billing,
     budgets,
     eligibility,
+    images,
     invitations,
     invoices,
     join_requests,
@@ -92,6 +93,7 @@ app.add_typer(terms.app, name="terms")
 app.add_typer(scim_tokens.app, name="scim-token")
 app.add_typer(onboarding_policy.app, name="onboarding-policy")
 app.add_typer(budgets.app, name="budget")
+app.add_typer(images.app, name="image")
 server.register(app)
 
 if __name__ == "__main__":

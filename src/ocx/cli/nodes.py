@@ -206,3 +206,36 @@ def boot_device(
     """Choose where the node boots from."""
     run_operation(lambda c: c.set_boot_device(node, device, persistent=not once), wait,
                   timeout, output)
+
+
+@app.command("provision")
+def provision(
+    node: NodeArg,
+    image: Annotated[str, typer.Option(help="image name, PROJECT/NAME or id",
+                                       show_default=False)],
+    keep_snapshot: Annotated[bool, typer.Option(
+        help="at release, keep the node's disk as a snapshot image of the project")] = False,
+    wait: WaitOpt = True, timeout: TimeoutOpt = 600.0, output: OutputOpt = OutputFormat.TABLE,
+) -> None:
+    """Boot the node diskless from a fresh clone of an image (again: re-map it)."""
+    run_operation(lambda c: c.provision_node(node, image, keep_snapshot=keep_snapshot), wait,
+                  timeout, output)
+
+
+@app.command("unprovision")
+def unprovision(
+    node: NodeArg,
+    keep_snapshot: Annotated[bool | None, typer.Option(
+        "--keep-snapshot/--no-snapshot", help="keep the disk as a snapshot image (default: "
+        "as chosen at provisioning)", show_default=False)] = None,
+    wait: WaitOpt = True, timeout: TimeoutOpt = 300.0, output: OutputOpt = OutputFormat.TABLE,
+) -> None:
+    """Power the node off and give its disk back."""
+    run_operation(lambda c: c.unprovision_node(node, keep_snapshot=keep_snapshot), wait,
+                  timeout, output)
+
+
+@app.command("disk")
+def disk(node: NodeArg, output: OutputOpt = OutputFormat.TABLE) -> None:
+    """What the node boots from now: image, state, export."""
+    call_api(lambda c: c.node_disk(node), output)

@@ -19,6 +19,7 @@ from ocx.domain.baremetal.schemas import (
     SitePublic,
     SwitchPublic,
 )
+from ocx.domain.images.provision_schemas import NodeDiskPublic
 from ocx.domain.operations.schemas import OperationPublic
 
 
@@ -143,6 +144,22 @@ class BaremetalCalls:
         """Boot from PXE or disk (202: the BMC operation)."""
         return self._read(OperationPublic, "POST", f"nodes/{_seg(node)}/boot-device",
                           _body(device=device, persistent=persistent))
+
+    def provision_node(self: _Transport, node: str, image: str, *,
+                       keep_snapshot: bool = False) -> OperationPublic:
+        """Boot a node diskless from a fresh clone of an image (202: the operation)."""
+        return self._read(OperationPublic, "POST", f"nodes/{_seg(node)}/provision",
+                          {"image": image, "keep_snapshot": keep_snapshot})
+
+    def unprovision_node(self: _Transport, node: str, *,
+                         keep_snapshot: bool | None = None) -> OperationPublic:
+        """Power a node off and give its disk back (202: the operation)."""
+        return self._read(OperationPublic, "POST", f"nodes/{_seg(node)}/unprovision",
+                          _body(keep_snapshot=keep_snapshot))
+
+    def node_disk(self: _Transport, node: str) -> NodeDiskPublic:
+        """What a node boots from now."""
+        return self._read(NodeDiskPublic, "GET", f"nodes/{_seg(node)}/provision")
 
     # --- networks ---------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from ocx import __version__
 from ocx.client.baremetal import BaremetalCalls
 from ocx.client.billing import BillingCalls
 from ocx.client.errors import ApiError, ServerUnreachable, UnexpectedResponse
+from ocx.client.images import ImageCalls
 from ocx.client.marketplace import MarketplaceCalls
 from ocx.client.models import AuditEvent, Health, Page
 from ocx.client.onboarding import OnboardingCalls
@@ -86,7 +87,8 @@ def all_items(fetch: Callable[..., Page[M]], /, *, page_size: int = 100,
         cursor = page.next_cursor
 
 
-class OcxClient(MarketplaceCalls, BaremetalCalls, UsageCalls, BillingCalls, OnboardingCalls):
+class OcxClient(MarketplaceCalls, BaremetalCalls, UsageCalls, BillingCalls, OnboardingCalls,
+                ImageCalls):
     """A typed client of the OCX API; use as a context manager or call ``close()``.
 
     Every method raises ``ApiError`` when the API answers with an error,

@@ -124,6 +124,11 @@ def offered_to(actor: Actor, target: Target) -> bool:
     return anyone(actor, target) if target.project_id is None else PROJECT_ANY(actor, target)
 
 
+def public(actor: Actor, target: Target) -> bool:
+    """anyone, for a public image"""
+    return target.project_id is None and target.org_id is None and anyone(actor, target)
+
+
 class Action(StrEnum):
     """Everything an API caller can do. Each endpoint declares exactly one."""
 
@@ -213,6 +218,16 @@ class Action(StrEnum):
     LEASE_CANCEL = "lease.cancel"
     LEASE_EXTEND = "lease.extend"
     LEASE_RECLAIM = "lease.reclaim"
+    # images: golden images, their clones, and snapshots of nodes' disks
+    IMAGE_UPLOAD = "image.upload"
+    IMAGE_PUBLISH = "image.publish"
+    IMAGE_LIST = "image.list"
+    IMAGE_READ = "image.read"
+    IMAGE_CLONE = "image.clone"
+    IMAGE_SNAPSHOT = "image.snapshot"
+    IMAGE_DELETE = "image.delete"
+    NODE_PROVISION = "node.provision"
+    NODE_UNPROVISION = "node.unprovision"
     # single sign-on: an institution's SCIM provisioning client
     SCIM_TOKEN_CREATE = "scim_token.create"
     SCIM_TOKEN_LIST = "scim_token.list"
@@ -345,6 +360,18 @@ RULES: dict[Action, Rule] = {
     Action.LEASE_CANCEL: any_of(operator, PROJECT_LEADS),
     Action.LEASE_EXTEND: any_of(operator, PROJECT_LEADS),
     Action.LEASE_RECLAIM: operator,
+    # images: a project's leads keep its images, its people boot them; operators publish
+    # public images (operators run the sites); a snapshot is taken by the node's user
+    Action.IMAGE_UPLOAD: any_of(operator, PROJECT_LEADS),
+    Action.IMAGE_PUBLISH: operator,
+    Action.IMAGE_LIST: anyone,  # filtered: public images and visible projects' images
+    Action.IMAGE_READ: any_of(operator, public, org_admin, PROJECT_ANY),
+    Action.IMAGE_CLONE: any_of(operator, PROJECT_LEADS),
+    Action.IMAGE_SNAPSHOT: any_of(operator, node_user),
+    Action.IMAGE_DELETE: any_of(operator, org_admin, PROJECT_LEADS),
+    # diskless boot: the node's user (its lessee during a lease) maps it to an image
+    Action.NODE_PROVISION: any_of(operator, node_user),
+    Action.NODE_UNPROVISION: any_of(operator, node_user),
     # single sign-on: operators connect an institution's SCIM client
     Action.SCIM_TOKEN_CREATE: operator,
     Action.SCIM_TOKEN_LIST: operator,
@@ -409,6 +436,7 @@ READ_ACTION: dict[str, Action] = {
     "network": Action.NETWORK_READ,
     "offer": Action.OFFER_READ,
     "lease": Action.LEASE_READ,
+    "image": Action.IMAGE_READ,
     "join_request": Action.JOIN_REQUEST_READ,
     "pi_eligibility": Action.PI_ELIGIBILITY_READ,
     "project_request": Action.PROJECT_REQUEST_READ,
@@ -429,6 +457,9 @@ PARENT_READ: dict[Action, Action] = {
     Action.NODE_CREATE: Action.ORG_READ,
     Action.NETWORK_CREATE: Action.PROJECT_READ,
     Action.LEASE_CREATE: Action.PROJECT_READ,
+    Action.IMAGE_UPLOAD: Action.PROJECT_READ,
+    Action.IMAGE_CLONE: Action.PROJECT_READ,
+    Action.IMAGE_SNAPSHOT: Action.NODE_READ,
     Action.INVITATION_CREATE: Action.PROJECT_READ,
     Action.INVITATION_LIST: Action.PROJECT_READ,
     Action.INVITATION_REVOKE: Action.PROJECT_READ,

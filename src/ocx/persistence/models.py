@@ -9,6 +9,7 @@ from ocx.domain.billing import budget_models
 from ocx.domain.billing import models as billing_models
 from ocx.domain.identity import federation_models, onboarding_models, scim_models
 from ocx.domain.identity import models as identity_models
+from ocx.domain.images import models as images_models
 from ocx.domain.marketplace import models as marketplace_models
 from ocx.domain.metering import models as metering_models
 from ocx.domain.operations import models as operations_models
@@ -23,6 +24,7 @@ __all__ = [
     "budget_models",
     "federation_models",
     "identity_models",
+    "images_models",
     "marketplace_models",
     "metering_models",
     "onboarding_models",

@@ -79,7 +79,8 @@ class TaskEngine:
         return WorkerContext(
             sessions=runtime.sessions, handlers=build_handlers(),
             handler_context=HandlerContext(sessions=runtime.sessions, notifier=runtime.notifier,
-                                           drivers=runtime.drivers, sealer=runtime.sealer),
+                                           drivers=runtime.drivers, sealer=runtime.sealer,
+                                           settings=settings),
             lease_s=settings.operation_lease_s,
             backoff=Backoff(settings.operation_backoff_s, settings.operation_backoff_max_s),
             wake_later=self.publish_later)

@@ -25,6 +25,8 @@ from tests.integration.api.rbac_market import MARKET_CASES
 from tests.integration.api.rbac_metering import METERING_CASES
 from tests.integration.api.rbac_sso import SSO_CASES
 from tests.integration.baremetal.rbac_cases import BAREMETAL_CASES
+from tests.integration.images.rbac_cases import IMAGE_CASES
+from tests.integration.images.rbac_provision import PROVISION_CASES
 from tests.integration.onboarding.rbac_cases import ONBOARDING_CASES
 from tests.support.rbac import LEADS, PROJECT_PEOPLE, Case, everyone, only
 from tests.support.world import World
@@ -88,6 +90,8 @@ CASES: dict[str, Case] = {
     **ONBOARDING_CASES,
     **BILLING_CASES,
     **BUDGET_CASES,
+    **IMAGE_CASES,
+    **PROVISION_CASES,
 }
 
 

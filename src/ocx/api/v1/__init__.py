@@ -9,9 +9,11 @@ from ocx.api.v1 import (
     allocations,
     audit,
     auth,
+    boot,
     budgets,
     credits,
     health,
+    images,
     invitations,
     invoices,
     join_requests,
@@ -48,7 +50,9 @@ def build_router() -> APIRouter:
         router.include_router(module.router)
     router.include_router(invoices.reports_router)
     router.include_router(usage.router)
+    router.include_router(boot.nodes_router)
     router.include_router(budgets.router)
+    router.include_router(images.router)
     for onboarding in (terms, invitations, join_requests, pi_eligibility, project_requests,
                        onboarding_policies):
         router.include_router(onboarding.router)

@@ -106,6 +106,10 @@ def release_node(ctx: HandlerContext, op: OperationRef) -> dict[str, Any]:
     result: dict[str, Any] = switching.apply_changes(ctx, op.id)
     if op.payload.get("power_off"):
         result["power_state"] = power.power_off(ctx, uuid.UUID(op.target_id)).value
+        # The node is off: its network-boot disk (export, clone) goes back too.
+        from ocx.domain.images.provision import release_disk  # images build on bare metal
+
+        result.update(release_disk(ctx, uuid.UUID(op.target_id), op.id))
     with transaction(ctx.sessions) as session:
         lease = session.get(Lease, uuid.UUID(op.payload["lease"]))
         if lease is not None and lease.state is LeaseState.ENDING:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ocx.config import Settings
 from ocx.domain.operations.models import Operation
 from ocx.drivers.notifier import Notifier
 from ocx.drivers.registry import DriverRegistry
@@ -57,6 +58,9 @@ class HandlerContext:
     notifier: Notifier
     drivers: DriverRegistry
     sealer: Sealer
+    # The process's settings (image backends' settings are read from them); None in
+    # unit tests that need none.
+    settings: Settings | None = None
 
 
 Handler = Callable[[HandlerContext, OperationRef], "dict[str, Any] | None"]
@@ -99,6 +103,8 @@ def build_handlers() -> HandlerRegistry:
     from ocx.domain.billing import budgets
     from ocx.domain.identity import invitations
     from ocx.domain.identity import notifications as notify
+    from ocx.domain.images import handlers as images
+    from ocx.domain.images import provision as images_provision
     from ocx.domain.metering import collection as metering
 
     registry = HandlerRegistry()
@@ -106,6 +112,8 @@ def build_handlers() -> HandlerRegistry:
     registry.register(notify.JOIN_REQUESTED, notify.join_requested)
     registry.register(invitations.SEND, invitations.send_invitation)
     baremetal.register(registry)
+    images_provision.register(registry)
+    images.register(registry)
     registry.register(allocations.APPLY, provisioning.apply)
     registry.register(allocations.RELEASE, provisioning.release)
     registry.register(access.CREDENTIALS, access.make_credentials)
