@@ -16,7 +16,9 @@ from ocx.persistence.db import make_engine
 from ocx.persistence.migrate import upgrade
 from ocx.persistence.models import Base
 from ocx.runtime import Runtime, build_runtime
+from tests.integration.objectstore.server import RadosGateway, rgw_server
 from tests.servers.ceph import Ceph, ceph_cluster
+from tests.servers.openstack import shared
 from tests.servers.postgres import postgres_server, temporary_database
 from tests.support.world import World, build_world
 
@@ -120,3 +122,9 @@ def ceph() -> Iterator[Ceph]:
     with ceph_cluster() as cluster:
         yield cluster
 
+
+@pytest.fixture
+def rgw(request: pytest.FixtureRequest) -> RadosGateway:
+    """A real Ceph cluster with radosgw and an admin-ops user, started at most once per
+    session (tests/integration/objectstore/server.py)."""
+    return shared(request, "ceph-rgw", rgw_server)

@@ -36,6 +36,7 @@ METERS: dict[str, Meter] = {
     "server": Meter("compute.server", "hour"),
     "volume": Meter("volume.storage", "GiB-hour", "size_gib"),
     "floating_ip": Meter("network.floating_ip", "hour"),
+    "bucket": Meter("object.storage", "GiB-hour", "size_gib"),  # RGW buckets
 }
 
 
