@@ -93,6 +93,11 @@ def create_offering(
         help="the driver's settings as JSON, or @FILE (secrets are sealed at rest)")] = None,
     auto_approve: Annotated[bool, typer.Option(
         help="approve requests within the limits without a human")] = False,
+    auto_renewals: Annotated[int, typer.Option(
+        min=0, max=100, help="renewals --auto-approve grants before the provider decides")] = 2,
+    auto_term_days: Annotated[int, typer.Option(
+        min=1, max=3660,
+        help="--auto-approve renews up to this many days after an allocation's start")] = 366,
     allow: Annotated[list[str] | None, typer.Option(
         "--allow", help="restrict to this organization; repeat (default: open to all)")
     ] = None,
@@ -101,9 +106,51 @@ def create_offering(
     """List something for sale (the provider's admins, operators)."""
     body = {"provider": provider, "name": name, "kind": kind, "driver": driver,
             "driver_settings": read_settings(settings), "auto_approve": auto_approve,
+            "auto_renewals": auto_renewals, "auto_term_days": auto_term_days,
             "components": [parse_component(c) for c in component],
             "allowed_organizations": allow or []}
     call_api(lambda c: c.create_offering(body), output, OFFERING_COLUMNS)
+
+
+@offering_app.command("update")
+def update_offering(
+    offering: OfferingArg,
+    display_name: Annotated[str | None, typer.Option(help="a longer name")] = None,
+    description: Annotated[str | None, typer.Option(help="what it is")] = None,
+    settings: Annotated[str | None, typer.Option(
+        help="driver settings to change, as JSON or @FILE (others are kept)")] = None,
+    auto_approve: Annotated[bool | None, typer.Option(
+        "--auto-approve/--manual-approve", help="who approves requests",
+        show_default=False)] = None,
+    auto_renewals: Annotated[int | None, typer.Option(
+        min=0, max=100, help="renewals --auto-approve grants before the provider decides",
+        show_default=False)] = None,
+    auto_term_days: Annotated[int | None, typer.Option(
+        min=1, max=3660, show_default=False,
+        help="--auto-approve renews up to this many days after an allocation's start")
+    ] = None,
+    active: Annotated[bool | None, typer.Option(
+        "--active/--inactive", help="whether it takes new requests",
+        show_default=False)] = None,
+    allow: Annotated[list[str] | None, typer.Option(
+        "--allow", help="restrict to these organizations (replaces the list); repeat",
+        show_default=False)] = None,
+    open_to_all: Annotated[bool, typer.Option(
+        "--open-to-all", help="lift any restriction to organizations")] = False,
+    output: OutputOpt = OutputFormat.TABLE,
+) -> None:
+    """Change an offering (its provider's admins; repointing a live one: operators)."""
+    if allow and open_to_all:
+        raise typer.BadParameter("give --allow or --open-to-all, not both")
+    body = {key: value for key, value in {
+        "display_name": display_name, "description": description,
+        "driver_settings": read_settings(settings) if settings else None,
+        "auto_approve": auto_approve, "auto_renewals": auto_renewals,
+        "auto_term_days": auto_term_days, "is_active": active,
+        "allowed_organizations": [] if open_to_all else allow}.items() if value is not None}
+    if not body:
+        raise typer.BadParameter("nothing to change: give at least one option")
+    call_api(lambda c: c.update_offering(offering, body), output, OFFERING_COLUMNS)
 
 
 @offering_app.command("list")

@@ -57,6 +57,11 @@ class MarketplaceCalls:
         """One offering."""
         return self._read(OfferingPublic, "GET", f"offerings/{offering}")
 
+    def update_offering(self: _Transport, offering: str, body: dict[str, Any]
+                        ) -> OfferingPublic:
+        """Change an offering (``body`` as in PATCH /offerings/{offering})."""
+        return self._read(OfferingPublic, "PATCH", f"offerings/{offering}", body)
+
     def create_plan(self: _Transport, offering: str, body: dict[str, Any]) -> PlanPublic:
         """Add a plan with rates to an offering."""
         return self._read(PlanPublic, "POST", f"offerings/{offering}/plans", body)

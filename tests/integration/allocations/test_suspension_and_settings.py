@@ -130,3 +130,32 @@ def test_automatic_renewals_are_bounded_then_the_provider_decides(
         "approved", False, "fine by us")
     listed = client.get(url, headers=pi).json()
     assert [c["state"] for c in listed] == ["requested", "approved", "approved", "approved"]
+
+
+def test_an_offering_sets_its_own_renewal_bounds(
+        client: TestClient, world: World, runtime: Runtime, market: dict[str, Any]) -> None:
+    allocation = _active(client, world, runtime)
+    admin_b = world["admin_b"].headers
+    bounds = {"auto_approve": True, "auto_renewals": 1, "auto_term_days": 500}
+    changed = client.patch(f"{API}/offerings/cloudb:compute", json=bounds, headers=admin_b)
+    assert changed.status_code == 200, changed.text
+    assert {key: changed.json()[key] for key in bounds} == bounds
+    for bad in ({"auto_renewals": -1}, {"auto_term_days": 0}, {"auto_renewals": "many"}):
+        refused = client.patch(f"{API}/offerings/cloudb:compute", json=bad, headers=admin_b)
+        assert refused.status_code == 422, bad
+    assert client.patch(f"{API}/offerings/cloudb:compute", json={"auto_renewals": 5},
+                        headers=world["pi_a"].headers).status_code == 403
+    url, pi = f"{API}/allocations/{allocation['id']}/changes", world["pi_a"].headers
+
+    def renew(days: int) -> dict[str, Any]:
+        ends = (datetime.now(UTC) + timedelta(days=days)).isoformat()
+        response = client.post(url, json={"ends_at": ends}, headers=pi)
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    first = renew(400)  # past the default 366 days, within this offering's 500
+    assert (first["state"], first["automatic"]) == ("approved", True)
+    run_due_operations(runtime)
+    second = renew(450)
+    assert second["state"] == "requested"
+    assert "at most 1 times and this one was renewed 1 times" in second["note"]

@@ -108,3 +108,25 @@ def test_changes_are_listed_and_suspension_is_disable_then_enable(
     enabled = _json(ocx("allocation", "enable", alloc_id, "--reason", "paid", "--wait",
                         "-o", "json", token=admin_b))
     assert enabled["state"] == "active" and enabled["observed"]["enabled"] is True
+
+
+def test_offering_update_changes_approval_and_renewal_bounds(ocx: Run, world: World) -> None:
+    admin_b = world["admin_b"].token
+    _json(ocx("provider", "create", "cloudb", "--org", "org-b", "-o", "json"))
+    created = _json(ocx("offering", "create", "compute", "--provider", "cloudb", "--kind",
+                        "openstack", "--driver", "fake", "--component", "cores:core:64:4",
+                        "--auto-renewals", "0", "-o", "json", token=admin_b))
+    assert (created["auto_approve"], created["auto_renewals"], created["auto_term_days"]) == (
+        False, 0, 366)
+    updated = _json(ocx("offering", "update", "cloudb:compute", "--auto-approve",
+                        "--auto-renewals", "3", "--auto-term-days", "730", "--inactive",
+                        "-o", "json", token=admin_b))
+    assert (updated["auto_approve"], updated["auto_renewals"], updated["auto_term_days"],
+            updated["is_active"]) == (True, 3, 730, False)
+    nothing = ocx("offering", "update", "cloudb:compute", token=admin_b)
+    assert nothing.exit_code == 2 and "nothing to change" in nothing.stderr
+    bad = ocx("offering", "update", "cloudb:compute", "--auto-term-days", "0", token=admin_b)
+    assert bad.exit_code == 2 and "--auto-term-days" in bad.stderr
+    refused = ocx("offering", "update", "cloudb:compute", "--auto-renewals", "9",
+                  token=world["pi_a"].token)
+    assert refused.exit_code != 0 and "may not" in refused.stderr

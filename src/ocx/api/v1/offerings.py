@@ -29,6 +29,7 @@ def offering_out(actor: Actor, offering: Offering) -> schemas.OfferingPublic:
         name=offering.name, kind=offering.kind, display_name=offering.display_name,
         description=offering.description, driver=offering.driver,
         components=offering.components, auto_approve=offering.auto_approve,
+        auto_renewals=offering.auto_renewals, auto_term_days=offering.auto_term_days,
         allowed_organizations=[str(a.organization_id) for a in offering.audience],
         is_active=offering.is_active, created_at=offering.created_at,
         driver_settings=settings)

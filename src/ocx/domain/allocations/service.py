@@ -292,16 +292,13 @@ def request_change(session: Session, actor: Actor, ref: str, body: schemas.Chang
     return change, _apply_change(session, actor, allocation, change, "automatic")
 
 
-MAX_AUTO_RENEWALS = 2  # renewals an auto-approving offering grants without a person
-MAX_AUTO_TERM = timedelta(days=366)  # from the allocation's start, through such renewals
-
-
 def _auto_refusal(session: Session, allocation: Allocation,
                   change: AllocationChange) -> str | None:
     """Why the offering's policy does not approve this change by itself (None: it does).
 
     Auto-approving offerings approve quota changes within the components' limits, and
-    renewals only up to a bound, so that no allocation lives forever unreviewed.
+    renewals only up to the offering's bounds (``auto_renewals`` times, ``auto_term_days``
+    after the allocation's start), so that no allocation lives forever unreviewed.
     """
     offering = allocation.offering
     if not offering.auto_approve:
@@ -312,14 +309,14 @@ def _auto_refusal(session: Session, allocation: Allocation,
         AllocationChange.allocation_id == allocation.id, AllocationChange.automatic.is_(True),
         AllocationChange.kind == ChangeKind.RENEWAL)) or 0
     name = f"{offering.provider.name}:{offering.name}"
-    if granted >= MAX_AUTO_RENEWALS:
+    if granted >= offering.auto_renewals:
         return (f"not approved automatically: {name} renews an allocation automatically at "
-                f"most {MAX_AUTO_RENEWALS} times and this one was renewed {granted} times; "
-                "waiting for the provider")
-    latest = allocation.starts_at + MAX_AUTO_TERM
+                f"most {offering.auto_renewals} times and this one was renewed {granted} "
+                "times; waiting for the provider")
+    latest = allocation.starts_at + timedelta(days=offering.auto_term_days)
     if change.ends_at > latest:
         return (f"not approved automatically: {name} renews automatically up to "
-                f"{MAX_AUTO_TERM.days} days after the allocation's start "
+                f"{offering.auto_term_days} days after the allocation's start "
                 f"({latest.date().isoformat()}); waiting for the provider")
     return None
 

@@ -50,6 +50,10 @@ class Offering(IdMixin, TimestampMixin, Base):
     # [{"name": "cores", "unit": "core", "max": 64, "default": 4}, ...]
     components: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     auto_approve: Mapped[bool] = mapped_column(default=False)
+    # Renewals an auto-approving offering grants without a person, and how far after the
+    # allocation's start they may reach: no allocation lives forever unreviewed.
+    auto_renewals: Mapped[int] = mapped_column(default=2, server_default="2")
+    auto_term_days: Mapped[int] = mapped_column(default=366, server_default="366")
     is_active: Mapped[bool] = mapped_column(default=True)
 
     provider: Mapped[Provider] = relationship()

@@ -75,6 +75,10 @@ class OfferingCreate(Strict):
     driver_settings: dict[str, Any] = Field(default_factory=dict)
     components: list[Component] = Field(min_length=1, max_length=50)
     auto_approve: bool = Field(default=False, description="approve requests within limits")
+    auto_renewals: int = Field(default=2, ge=0, le=100, description=(
+        "renewals auto_approve grants without a person (then the provider decides)"))
+    auto_term_days: int = Field(default=366, ge=1, le=3660, description=(
+        "auto_approve renews up to this many days after the allocation's start"))
     allowed_organizations: list[Annotated[str, StringConstraints(max_length=100)]] = Field(
         default_factory=list, max_length=500, description="empty: open to every organization")
 
@@ -86,6 +90,8 @@ class OfferingUpdate(Strict):
     description: LongText | None = None
     driver_settings: dict[str, Any] | None = None
     auto_approve: bool | None = None
+    auto_renewals: int | None = Field(default=None, ge=0, le=100)
+    auto_term_days: int | None = Field(default=None, ge=1, le=3660)
     allowed_organizations: list[Annotated[str, StringConstraints(max_length=100)]] | None = None
     is_active: bool | None = None
 
@@ -101,6 +107,8 @@ class OfferingPublic(Public):
     driver: str
     components: list[dict[str, Any]]
     auto_approve: bool
+    auto_renewals: int
+    auto_term_days: int
     allowed_organizations: list[str]
     is_active: bool
     created_at: datetime

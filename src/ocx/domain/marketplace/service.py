@@ -140,7 +140,7 @@ def create_offering(session: Session, actor: Actor, registry: DriverRegistry, se
     offering = Offering(
         provider_id=provider.id, provider=provider,
         **body.model_dump(include={"name", "kind", "display_name", "description", "driver",
-                                   "auto_approve"}),
+                                   "auto_approve", "auto_renewals", "auto_term_days"}),
         driver_settings=driver_settings.validated(registry, sealer, ProjectDriver, body.driver,
                                                   body.driver_settings),
         components=[c.model_dump() for c in body.components],
