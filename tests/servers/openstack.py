@@ -337,6 +337,22 @@ class Cloud:
     image_id: str
     external_network_id: str = ""  # "public", where floating IPs come from
 
+    def admin_in(self, project_id: str) -> Connection:
+        """The admin, given the admin role on a project and signed in to it, to use
+        resources there (close it when done)."""
+        admin = self.keystone.admin()
+        try:
+            admin.identity.assign_project_role_to_user(
+                project_id, admin.identity.find_user("admin", ignore_missing=False).id,
+                admin.identity.find_role("admin", ignore_missing=False))
+        finally:
+            admin.close()
+        auth = {k: v for k, v in self.keystone.admin_auth().items()
+                if not k.startswith("project_")}
+        return openstack.connect(auth={**auth, "project_id": project_id},
+                                 auth_type="password", region_name=REGION,
+                                 load_yaml_config=False, load_envvars=False)
+
 
 def _service_auth(ks: Keystone, user: str, password: str) -> str:
     return "\n".join([

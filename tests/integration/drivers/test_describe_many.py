@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
-import openstack
 import pytest
 from openstack.connection import Connection
 
@@ -15,7 +14,7 @@ from ocx.drivers.project.base import ProjectDriver, ProjectSpec, ProjectUser
 from ocx.drivers.project.fake import FakeProject
 from ocx.drivers.project.openstack import OpenStackProject
 from ocx.errors import DriverError
-from tests.servers.openstack import REGION, Cloud, openstack_cloud, project_driver
+from tests.servers.openstack import Cloud, openstack_cloud, project_driver
 
 __all__ = ["openstack_cloud"]  # a fixture, imported to be found
 MISSING = uuid.uuid4().hex  # a tenant id nobody made
@@ -57,16 +56,9 @@ def admin(openstack_cloud: Cloud) -> Iterator[Connection]:
     conn.close()
 
 
-def _use(cloud: Cloud, admin: Connection, project_id: str) -> None:
+def _use(cloud: Cloud, project_id: str) -> None:
     """A server, a volume and a security group in the project: usage to read back."""
-    admin_id = admin.identity.find_user("admin", ignore_missing=False).id
-    role = admin.identity.find_role("admin", ignore_missing=False)
-    admin.identity.assign_project_role_to_user(project_id, admin_id, role)
-    auth = {key: value for key, value in cloud.keystone.admin_auth().items()
-            if not key.startswith("project_")}
-    inside = openstack.connect(auth={**auth, "project_id": project_id},
-                               auth_type="password", region_name=REGION,
-                               load_yaml_config=False, load_envvars=False)
+    inside = cloud.admin_in(project_id)
     try:
         server = inside.compute.create_server(name="many", flavor_id=cloud.flavor_id,
                                               image_id=cloud.image_id, networks="none")
@@ -90,7 +82,7 @@ def test_openstack_bulk_reads_exactly_what_describe_reads(
     driver.set_enabled(ids[2], False)
     untagged = admin.identity.create_project(name=f"by-hand-{uuid.uuid4().hex[:8]}",
                                              domain_id="default").id  # made outside OCX
-    _use(openstack_cloud, admin, ids[0])
+    _use(openstack_cloud, ids[0])
     deleted = _make(driver, cores=2)
     driver.delete_project(deleted)
     asked = [*ids, untagged, deleted, MISSING]

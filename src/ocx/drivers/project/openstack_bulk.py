@@ -8,15 +8,20 @@ be answered for every project at once:
 - Neutron: ``GET /v2.0/quotas`` lists the limits of every project that has other than
   default ones, ``.../default`` the defaults, and the usage is counted from one listing
   per resource (``fields=project_id``), which is what Neutron's own quota details count;
-- Nova and Cinder have no such listing: their quota sets (with usage) are read per
-  project, the same URLs as ``describe`` reads, from a bounded thread pool.
+- Nova and Cinder have no listing of quotas: per project, from a bounded thread pool,
+  one ``GET /limits?tenant_id=`` answers Nova's limits and usage (counted by the same
+  call as ``os-quota-sets/{id}/detail``, without the Keystone round trip with which
+  the quota-set API checks the project), and Cinder's quota set is read without its
+  usage, which is counted from one listing of every volume and snapshot
+  (``all_tenants``, a page per thousand, whatever few projects are asked about).
 
 The answer is what ``describe`` would answer for each project (tested side by side on
-the real services). The admin connection is shared by the pool's threads: keystoneauth
-refreshes its token under a lock and requests' connection pool is thread-safe, but
-openstacksdk builds a service's proxy (and negotiates its version) on first use without
-a lock, so every proxy is built and used once before the threads start. The pool stays
-below requests' ten kept-alive connections per endpoint.
+the real services, with servers, volumes and snapshots in use). The admin connection is
+shared by the pool's threads: keystoneauth refreshes its token under a lock and
+requests' connection pool is thread-safe, but openstacksdk builds a service's proxy
+(and negotiates its version) on first use without a lock, so every proxy is built and
+used once before the threads start. The pool stays below requests' ten kept-alive
+connections per endpoint.
 """
 
 from __future__ import annotations
@@ -43,6 +48,13 @@ NEUTRON: Mapping[str, tuple[str, str]] = {
     "security_groups": ("security_group", "security-groups"),
 }
 
+# Nova's quota key -> (its limit, its usage) in ``GET /limits``
+NOVA_LIMITS: Mapping[str, tuple[str, str]] = {
+    "cores": ("maxTotalCores", "totalCoresUsed"),
+    "ram": ("maxTotalRAMSize", "totalRAMUsed"),
+    "instances": ("maxTotalInstances", "totalInstancesUsed"),
+}
+
 
 class Truncated(Exception):
     """Keystone cut a listing short (``list_limit``): ask project by project instead."""
@@ -56,7 +68,8 @@ def _get(proxy: Any, path: str, **params: Any) -> dict[str, Any]:
 
 
 def _listing(proxy: Any, path: str, key: str, **params: Any) -> Iterable[dict[str, Any]]:
-    """Every item of a listing, following Keystone's and Neutron's next links."""
+    """Every item of a listing, following its next links (Keystone's ``links``, the
+    others' ``<key>_links``, which keep the query)."""
     body = _get(proxy, path, **params)
     while True:
         if body.get("truncated"):
@@ -72,28 +85,49 @@ def _listing(proxy: Any, path: str, key: str, **params: Any) -> Iterable[dict[st
 
 def describe_many(driver: OpenStackProject, external_ids: Sequence[str]
                   ) -> dict[str, ProjectState]:
-    """What ``driver.describe`` says of each project that exists (missing ones left out)."""
+    """What ``driver.describe`` says of each project that exists (missing ones left out).
+
+    The per-project Nova and Cinder reads start first and run in the pool while this
+    thread reads the listings (Keystone's, Neutron's, Cinder's): a project that turns
+    out not to exist costs two wasted reads, and the listings cost no extra time.
+    """
     wanted = list(dict.fromkeys(external_ids))
     if not wanted:
         return {}
     conn = driver.conn
+    read = _QuotaSets(conn)
+    first = read(wanted[0])  # builds each proxy and negotiates its version in this thread
     try:
-        enabled, members = _keystone(conn, wanted)
+        with ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="ocx-quota"
+                                ) as pool:
+            later = pool.map(read, wanted[1:])
+            try:
+                enabled, members, listed = _listed(conn, wanted, read.cinder)
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # the reads left are not wanted now
+                raise
+            quota_sets = dict(zip(wanted, [first, *later], strict=True))
     except Truncated:
         return _one_by_one(driver, wanted)
+    return {pid: ProjectState(external_id=pid, enabled=on, users=frozenset(members.get(pid, ())),
+                              quota={**listed[pid][0], **quota_sets[pid][0]},
+                              usage={**listed[pid][1], **quota_sets[pid][1]})
+            for pid, on in enabled.items()}
+
+
+def _listed(conn: Connection, wanted: list[str], cinder: bool
+            ) -> tuple[dict[str, bool], dict[str, set[str]], dict[str, tuple[Limits, Limits]]]:
+    """What the listings say: (project id -> enabled, -> OCX members, -> (Neutron's limits,
+    Neutron's and Cinder's usage)) of the projects that exist."""
+    enabled, members = _keystone(conn, wanted)
     found = [pid for pid in wanted if pid in enabled]
-    limits: dict[str, dict[str, int]] = {pid: {} for pid in found}
-    usage: dict[str, dict[str, int]] = {pid: {} for pid in found}
-    if conn.has_service("network"):
-        for pid, (limit, used) in _neutron(conn, found).items():
-            limits[pid].update(limit)
-            usage[pid].update(used)
-    for pid, (limit, used) in _nova_cinder(conn, found).items():
-        limits[pid].update(limit)
-        usage[pid].update(used)
-    return {pid: ProjectState(external_id=pid, enabled=enabled[pid], quota=limits[pid],
-                              usage=usage[pid], users=frozenset(members.get(pid, ())))
-            for pid in found}
+    neutron = _neutron(conn, found) if conn.has_service("network") else {}
+    volumes = _cinder_usage(conn, found) if cinder else {}
+    listed = {}
+    for pid in found:
+        limits, usage = neutron.get(pid, ({}, {}))
+        listed[pid] = (limits, {**usage, **volumes.get(pid, {})})
+    return {pid: enabled[pid] for pid in found}, members, listed
 
 
 def _one_by_one(driver: OpenStackProject, wanted: list[str]) -> dict[str, ProjectState]:
@@ -155,51 +189,61 @@ def _neutron(conn: Connection, found: list[str]) -> dict[str, tuple[dict[str, in
     return answer
 
 
-# service -> (quota-set path with usage, query); the paths ``openstack_quota.read`` uses
-_QUOTA_SETS: Mapping[str, tuple[str, dict[str, str]]] = {
-    "compute": ("/os-quota-sets/{}/detail", {}),
-    "block-storage": ("/os-quota-sets/{}", {"usage": "True"}),
-}
+Limits = dict[str, int]  # OCX component -> limit, or -> in use
 
 
-def _quota_set(conn: Connection, service: str, project_id: str
-               ) -> tuple[dict[str, int], dict[str, int]]:
-    """(limits, usage) of one project on Nova or Cinder, as ``openstack_quota.read`` has
-    them (openstacksdk's QuotaSet splits ``{"limit", "in_use"}`` the same way), without
-    building SDK resources: on a busy 2-core machine that halves the client's CPU."""
-    path, query = _QUOTA_SETS[service]
-    proxy = conn.compute if service == "compute" else conn.block_storage
-    body = _get(proxy, path.format(project_id), **query).get("quota_set", {})
-    limits: dict[str, int] = {}
-    usage: dict[str, int] = {}
-    for component, (svc, key) in quotas.COMPONENTS.items():
-        if svc != service:
-            continue
-        value = body.get(key)
-        limit = value.get("limit") if isinstance(value, dict) else value
-        if limit is not None:
-            limits[component] = int(limit)
-        usage[component] = int(value.get("in_use", 0)) if isinstance(value, dict) else 0
+def _nova(conn: Connection, project_id: str) -> tuple[Limits, Limits]:
+    """One project's Nova limits and usage, from ``GET /limits?tenant_id=``: the quota
+    set with usage that ``/os-quota-sets/{id}/detail`` shows (the same Nova call counts
+    it), without the Keystone round trip the quota-set API makes to check the project."""
+    absolute = _get(conn.compute, "/limits", tenant_id=project_id)["limits"]["absolute"]
+    limits, usage = {}, {}
+    for component, (service, key) in quotas.COMPONENTS.items():
+        if service == "compute" and NOVA_LIMITS[key][0] in absolute:
+            limits[component] = int(absolute[NOVA_LIMITS[key][0]])
+            usage[component] = int(absolute.get(NOVA_LIMITS[key][1], 0))
     return limits, usage
 
 
-def _nova_cinder(conn: Connection, found: list[str]) -> dict[str, tuple[dict[str, int],
-                                                                        dict[str, int]]]:
-    """Nova and Cinder quota sets with usage, per project, ``CONCURRENCY`` at a time."""
-    services = [s for s in _QUOTA_SETS if conn.has_service(s)]
+def _cinder_limits(conn: Connection, project_id: str) -> Limits:
+    """One project's Cinder limits, from its quota set without the usage (which Cinder
+    reads from its books on every call): the usage comes from ``_cinder_usage``."""
+    body = _get(conn.block_storage, f"/os-quota-sets/{project_id}").get("quota_set", {})
+    return {component: int(body[key]) for component, (service, key)
+            in quotas.COMPONENTS.items() if service == "block-storage" and key in body}
 
-    def read(pid: str) -> tuple[dict[str, int], dict[str, int]]:
-        limits: dict[str, int] = {}
-        usage: dict[str, int] = {}
-        for service in services:
-            limit, used = _quota_set(conn, service, pid)
-            limits.update(limit)
-            usage.update(used)
+
+def _cinder_usage(conn: Connection, found: list[str]) -> dict[str, Limits]:
+    """Volumes, snapshots and storage of every project, from one listing of each: what
+    Cinder's quota usage holds (a snapshot's size counts towards the gigabytes too, as
+    it does unless ``no_snapshot_gb_quota``). A migration's target volume is not
+    counted (Cinder makes it without quota); a backup's temporary clone is, while the
+    backup runs: usage is observed, not compared, so such moments are harmless."""
+    usage = {pid: {"volumes": 0, "snapshots": 0, "gigabytes": 0} for pid in found}
+    listings = (("volumes", "os-vol-tenant-attr:tenant_id"),
+                ("snapshots", "os-extended-snapshot-attributes:project_id"))
+    for key, owner in listings:
+        for item in _listing(conn.block_storage, f"/{key}/detail", key, all_tenants="1"):
+            used = usage.get(str(item.get(owner)))
+            migrating = str(item.get("os-vol-mig-status-attr:migstat") or "")
+            if used is not None and not migrating.startswith("target:"):
+                used[key] += 1
+                used["gigabytes"] += int(item.get("size") or 0)
+    return {pid: {component: counted[key] for component, (service, key)
+                  in quotas.COMPONENTS.items() if service == "block-storage"}
+            for pid, counted in usage.items()}
+
+
+class _QuotaSets:
+    """One project's Nova limits and usage and Cinder limits (its usage is listed)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.nova = conn.has_service("compute")
+        self.cinder = conn.has_service("block-storage")
+
+    def __call__(self, project_id: str) -> tuple[Limits, Limits]:
+        limits, usage = _nova(self.conn, project_id) if self.nova else ({}, {})
+        if self.cinder:
+            limits |= _cinder_limits(self.conn, project_id)
         return limits, usage
-
-    if not found or not services:
-        return {pid: ({}, {}) for pid in found}
-    first = read(found[0])  # builds each proxy and negotiates its version in this thread
-    with ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="ocx-quota") as pool:
-        rest = list(pool.map(read, found[1:]))
-    return dict(zip(found, [first, *rest], strict=True))
