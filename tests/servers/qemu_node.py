@@ -197,8 +197,8 @@ def build_root_image(name: str, folder: Path = CACHE, size_mib: int = 64,
     ensure_packages()
     tree = target.parent / f"{target.stem}-tree"
     shutil.rmtree(tree, ignore_errors=True)
-    for name in ("bin", "sbin", "proc", "dev", "etc", "var"):
-        (tree / name).mkdir(parents=True)
+    for folder_name in ("bin", "sbin", "proc", "dev", "etc", "var"):
+        (tree / folder_name).mkdir(parents=True)
     shutil.copy2("/bin/busybox", tree / "bin/busybox")
     (tree / "sbin/init").write_text(ROOT_INIT)
     (tree / "sbin/init").chmod(0o755)
