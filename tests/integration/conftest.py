@@ -17,7 +17,7 @@ from ocx.persistence.migrate import upgrade
 from ocx.persistence.models import Base
 from ocx.runtime import Runtime, build_runtime
 from tests.integration.objectstore.server import RadosGateway, rgw_server
-from tests.servers.ceph import Ceph, ceph_cluster
+from tests.servers.ceph import Ceph
 from tests.servers.openstack import shared
 from tests.servers.postgres import postgres_server, temporary_database
 from tests.support.world import World, build_world
@@ -115,12 +115,12 @@ def world(runtime: Runtime) -> World:
     return build_world(runtime)
 
 
-@pytest.fixture(scope="session")
-def ceph() -> Iterator[Ceph]:
-    """A real single-host Ceph cluster (mon, mgr, memstore OSD, an ``rbd`` pool), started
-    once per run; ``ceph_cluster(radosgw=True)`` also starts radosgw (tests/servers/ceph.py)."""
-    with ceph_cluster() as cluster:
-        yield cluster
+@pytest.fixture
+def ceph(request: pytest.FixtureRequest) -> Ceph:
+    """A real single-host Ceph cluster (mon, mgr, memstore OSD, an ``rbd`` pool, radosgw),
+    started at most once per session and shared by the RBD and the object storage tests
+    (tests/servers/ceph.py)."""
+    return shared(request, "ceph-rgw", rgw_server).ceph
 
 
 @pytest.fixture
