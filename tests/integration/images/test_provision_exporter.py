@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from ocx.drivers.export import Exporter, SourceFormat
 from ocx.drivers.export.fake import FakeExporter, forget_fake_exports
 from ocx.drivers.export.nbd import QemuNbdExporter, rbd_supported
 from ocx.errors import PermanentDriverError
+from tests.integration.images.backend_lab import rbd_lab
 from tests.integration.images.provision_lab import make_disk, read_export
+from tests.servers.ceph import Ceph
 
 pytestmark = pytest.mark.images
 
@@ -108,3 +111,25 @@ def test_rbd_sources_need_qemus_rbd_driver(tmp_path: Path) -> None:
         exporter.export("n-4", "rbd:nopool/noimage:conf=/nonexistent.conf", SourceFormat.RBD)
     with pytest.raises(PermanentDriverError, match="rbd:pool/image"):
         exporter.export("n-4", "/some/file", SourceFormat.RBD)
+
+
+@pytest.mark.ceph
+def test_qemu_nbd_serves_a_ceph_rbd_clone(ceph: Ceph, tmp_path: Path) -> None:
+    lab = rbd_lab(ceph)
+    raw = make_disk(tmp_path / "golden.raw", b"GOLDEN-RBD", size_mib=4)
+    golden = lab.backend.import_image(f"golden-{uuid.uuid4().hex[:8]}", raw)
+    clone = lab.backend.clone(golden, f"node-{uuid.uuid4().hex[:8]}")
+    exporter = QemuNbdExporter(QemuNbdExporter.Settings(
+        state_dir=tmp_path / "exports", port_min=32100, port_max=32199))
+    try:
+        export = exporter.export("n-5", lab.backend.export_uri(clone), SourceFormat.RBD)
+        assert read_export(export.uri, 10) == b"GOLDEN-RBD"
+        # What the node writes lands in its clone; the golden image is untouched.
+        subprocess.run(["qemu-io", "-f", "raw", "-c", "write -P 0x42 0 512", export.uri],
+                       check=True, capture_output=True, timeout=60)
+        assert read_export(export.uri, 4) == b"BBBB"
+        assert lab.holds(golden, 0x47, "0", "1")  # "G"
+    finally:
+        exporter.unexport("n-5")
+        lab.backend.delete(clone)
+        lab.backend.delete(golden)
