@@ -123,17 +123,23 @@ def test_quota_and_suspension_changed_behind_ocx_are_found_and_repaired(
     allocation = active_allocation(client, world, runtime, storage_gib=3, objects=100)
     uid = allocation["external_id"]
     rgw.admin("quota", "set", f"--uid={uid}", "--quota-scope=user", "--max-objects=999")
+    # Only the per-bucket quota: the user quota still says 3 GiB.
+    rgw.admin("quota", "set", f"--uid={uid}", "--quota-scope=bucket", f"--max-size={GIB}")
     rgw.admin("user", "suspend", f"--uid={uid}")
     with runtime.sessions.begin() as session:
         assert reconciler.schedule_reconcile(session) == 1
     run_due_operations(runtime)
     user = rgw.admin("user", "info", f"--uid={uid}")
-    assert user["user_quota"]["max_objects"] == 100 and user["suspended"] == 0
+    for scope in ("user_quota", "bucket_quota"):
+        assert (user[scope]["max_objects"], user[scope]["max_size"]) == (100, 3 * GIB), scope
+    assert user["suspended"] == 0
     with runtime.sessions() as session:
         found = session.scalar(select(AuditEvent).where(
             AuditEvent.action == "allocation.drift_found"))
     assert found is not None and found.target_id == allocation["id"]
-    assert "quota objects: provider has 999, OCX wants 100" in found.changes["differences"]
+    # Each had its user and bucket quotas disagree: no one limit.
+    assert "quota objects: provider has None, OCX wants 100" in found.changes["differences"]
+    assert "quota storage_gib: provider has None, OCX wants 3" in found.changes["differences"]
     assert "enabled: provider has False, OCX wants True" in found.changes["differences"]
 
 

@@ -17,14 +17,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from ocx.domain.metering import collection
 from ocx.domain.metering.collection import SETTLE
 from ocx.domain.metering.meters import QUANTUM, hours_between
 from ocx.domain.metering.models import UsageSpan
 from ocx.drivers.project.rgw import GIB
+from ocx.drivers.usage.rgw import USAGE_LOG_SETTLE
 from ocx.runtime import Runtime
 from tests.integration.billing.support import ok
 from tests.integration.metering.conftest import collect
 from tests.integration.objectstore.conftest import API, active_allocation, client_of, issue
+from tests.integration.objectstore.server import RadosGateway
 from tests.support.world import World
 
 pytestmark = [pytest.mark.ceph, pytest.mark.billing]
@@ -76,7 +79,6 @@ def test_stored_bytes_become_spans_and_invoice_lines(
     seen = [s for s in report["spans"] if s["meter"] == "object.storage"]
     assert [s["open"] for s in seen] == [False, True]
     assert seen[1]["attributes"]["size_bytes"] == 4 * MIB
-    assert seen[1]["attributes"]["ops"] >= 3  # from the usage log: create, two puts
 
     period = datetime.now(UTC).strftime("%Y-%m")
     made = ok(client.post(f"{API}/invoices", headers=op,
@@ -87,3 +89,78 @@ def test_stored_bytes_become_spans_and_invoice_lines(
     assert {(line["component"], line["unit"], line["unit_price"]) for line in lines} == {
         ("object_gib", "GiB-hour", "0.250000")}
     assert sum(Decimal(line["quantity"]) for line in lines) >= span.quantity
+
+
+def _flushed_log(rgw: RadosGateway, uid: str) -> dict[tuple[str, int], dict[str, int]]:
+    """Per (bucket, hour epoch), the operations and bytes sent in RGW's usage log, once
+    two reads a few ticks apart agree (radosgw flushes it every second here)."""
+    last: dict[tuple[str, int], dict[str, int]] | None = None
+    for _ in range(30):
+        time.sleep(2)
+        log = rgw.admin("usage", "show", f"--uid={uid}", "--show-log-sum=false")
+        now: dict[tuple[str, int], dict[str, int]] = {}
+        for entry in log["entries"]:
+            for bucket in entry["buckets"]:
+                name = bucket["bucket"] if bucket["bucket"] not in ("", "-") else uid
+                into = now.setdefault((name, int(bucket["epoch"])),
+                                      {"ops": 0, "bytes_sent": 0})
+                for category in bucket["categories"]:
+                    into["ops"] += category["ops"]
+                    into["bytes_sent"] += category["bytes_sent"]
+        if now and now == last:
+            return now
+        last = now
+    raise AssertionError(f"RGW's usage log did not settle: {last}")
+
+
+def test_requests_and_bytes_sent_become_spans_of_closed_hours_once(
+        client: TestClient, world: World, runtime: Runtime, market: dict[str, Any],
+        rgw: RadosGateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    offering_id = uuid.UUID(market["id"])
+    allocation = active_allocation(client, world, runtime)
+    uid = allocation["external_id"]
+    s3 = client_of(issue(client, world, runtime, "member_a", allocation["id"]))
+    s3.create_bucket(Bucket="busy")
+    s3.put_object(Bucket="busy", Key="data", Body=b"d" * (2 * MIB))
+    for _ in range(3):
+        assert len(s3.get_object(Bucket="busy", Key="data")["Body"].read()) == 2 * MIB
+    s3.list_buckets()
+    log = _flushed_log(rgw, uid)
+    assert log[("busy", max(epoch for _, epoch in log))]["bytes_sent"] >= 6 * MIB
+
+    def traffic() -> list[UsageSpan]:
+        with runtime.sessions() as session:
+            return list(session.scalars(select(UsageSpan).where(UsageSpan.meter.in_(
+                ("object.requests", "object.transfer_out"))).order_by(UsageSpan.meter)))
+
+    # The hour is still open: nothing is read from it yet.
+    collect(runtime, offering_id)
+    assert traffic() == []
+
+    later = max(datetime.fromtimestamp(epoch, UTC) for _, epoch in log) + timedelta(
+        hours=1) + USAGE_LOG_SETTLE + SETTLE + timedelta(seconds=1)
+    monkeypatch.setattr(collection, "utcnow", lambda: later)
+    first = collect(runtime, offering_id)
+    spans = traffic()
+    requests = {(s.resource_id, int(s.started_at.replace(tzinfo=UTC).timestamp())): s
+                for s in spans if s.meter == "object.requests"}
+    sent = {(s.resource_id, int(s.started_at.replace(tzinfo=UTC).timestamp())): s
+            for s in spans if s.meter == "object.transfer_out"}
+    assert set(requests) == set(log), (requests, log)  # listing the buckets: under uid
+    for key, counts in log.items():
+        span = requests[key]
+        assert (span.resource_kind, span.unit, str(span.project_id)) == (
+            "bucket_requests", "request", allocation["project_id"])
+        assert span.quantity == counts["ops"] and span.attributes["ops"] == counts["ops"]
+        assert span.ended_at - span.started_at == timedelta(hours=1)
+        if counts["bytes_sent"]:
+            out = sent[key]
+            assert (out.unit, out.attributes["bytes_sent"]) == ("GiB", counts["bytes_sent"])
+            assert out.quantity == Decimal(str(round(counts["bytes_sent"] / GIB, 9))
+                                           ).quantize(QUANTUM)
+    busy = [span for (name, _), span in requests.items() if name == "busy"]
+    assert {"put_obj", "get_obj"} <= set().union(*(s.attributes["categories"] for s in busy))
+    assert first["spans"] == len(spans)
+
+    again = collect(runtime, offering_id)  # the same hours read again: counted once
+    assert (again["events"], again["spans"]) == (0, 0) and len(traffic()) == len(spans)

@@ -37,6 +37,9 @@ METERS: dict[str, Meter] = {
     "volume": Meter("volume.storage", "GiB-hour", "size_gib"),
     "floating_ip": Meter("network.floating_ip", "hour"),
     "bucket": Meter("object.storage", "GiB-hour", "size_gib"),  # RGW buckets
+    # RGW's usage log: spans of one closed hour each, so quantity = the hour's count.
+    "bucket_requests": Meter("object.requests", "request", "requests"),
+    "bucket_transfer_out": Meter("object.transfer_out", "GiB", "transfer_out_gib"),
 }
 
 

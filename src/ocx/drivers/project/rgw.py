@@ -17,9 +17,11 @@ data under the account of someone who left.
 Quotas: ``storage_gib`` and ``objects`` are set as the user quota (the total over all
 buckets, enforced from RGW's cached stats: it can overshoot by a little) and, with the
 same limits, as the user's per-bucket quota (exact: no single bucket can go past the
-allocation's limit). ``buckets`` is the user's ``max_buckets``. Suspension is RGW's own
-(``suspended``: every key of the user and its subusers is refused); disabling also
-deletes the members' keys, so enabling again needs new credentials, as on OpenStack.
+allocation's limit). ``describe`` reports a limit only where both scopes agree, so a
+change to either scope is drift, and ``set_quota`` rewrites both. ``buckets`` is the
+user's ``max_buckets``. Suspension is RGW's own (``suspended``: every key of the user
+and its subusers is refused); disabling also deletes the members' keys, so enabling
+again needs new credentials, as on OpenStack.
 
 Release deletes the subusers and their keys, the project's empty buckets and the user.
 Buckets that still hold objects are deleted with their objects only if the offering's
@@ -85,6 +87,19 @@ def _quota_limits(quota: Mapping[str, Any]) -> dict[str, int]:
     size, objects = int(quota.get("max_size", -1)), int(quota.get("max_objects", -1))
     return {"storage_gib": size // GIB if size >= 0 else -1,
             "objects": objects if objects >= 0 else -1}
+
+
+def _effective_limits(user: Mapping[str, Any]) -> dict[str, int]:
+    """The storage and objects limits, where the user and per-bucket quotas agree.
+
+    OCX sets both scopes to the same limits; a component whose scopes disagree (one was
+    changed behind OCX's back) has no one limit and is left out, which the reconciler
+    reports as drift ("provider has None") and repairs by setting both scopes again.
+    """
+    user_scope = _quota_limits(user.get("user_quota") or {})
+    bucket_scope = _quota_limits(user.get("bucket_quota") or {})
+    return {name: limit for name, limit in user_scope.items()
+            if bucket_scope[name] == limit}
 
 
 def _buckets_limit(max_buckets: int) -> int:
@@ -187,7 +202,7 @@ class RgwProject(ProjectDriver):
         # The buckets' own stats (from their index) are exact; the user's are cached.
         sizes = [bucket_size(bucket) for bucket in buckets]
         size, objects = sum(b for b, _ in sizes), sum(n for _, n in sizes)
-        quota = {**_quota_limits(user.get("user_quota") or {}),
+        quota = {**_effective_limits(user),
                  "buckets": _buckets_limit(int(user.get("max_buckets", 0)))}
         usage = {"storage_gib": -(-size // GIB), "objects": objects, "buckets": len(buckets)}
         members = frozenset(str(sub["id"]).partition(":")[2] for sub in user.get("subusers", []))
