@@ -260,6 +260,10 @@ def ceph_cluster(*, radosgw: bool = False) -> Iterator[Ceph]:
             _start_rgw(ceph, ceph.rgw_port)
         yield ceph
     finally:
-        for pidfile in sorted((base / "run").glob("*.pid"), reverse=True):
+        # Clients first (radosgw hangs on exit without a monitor to say goodbye to), the
+        # monitor last.
+        order = ("client.", "osd.", "mgr.", "mon.")
+        for pidfile in sorted((base / "run").glob("*.pid"), key=lambda p: next(
+                (i for i, kind in enumerate(order) if p.name.startswith(kind)), len(order))):
             _stop(pidfile)
         shutil.rmtree(base, ignore_errors=True)
