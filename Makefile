@@ -70,7 +70,7 @@ SYSTEM_PACKAGES := /usr/bin/chromium:chromium /usr/share/fonts/truetype/dejavu:f
   ceph-mon:ceph-mon ceph-mgr:ceph-mgr ceph-osd:ceph-osd rbd:ceph-common radosgw:radosgw \
   /usr/lib/ipxe/qemu/efi-e1000.rom:ipxe-qemu nbd-client:nbd-client /bin/busybox:busybox-static \
   /usr/share/doc/linux-image-amd64:linux-image-amd64 mkfs.ext2:e2fsprogs \
-  /usr/lib/x86_64-linux-gnu/qemu/block-rbd.so:qemu-block-extra
+  /usr/lib/x86_64-linux-gnu/qemu/block-rbd.so:qemu-block-extra rclone:rclone
 
 system-packages:  ## install the Debian packages the tests need (chromium, xmlsec1, OVS...), if missing
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \

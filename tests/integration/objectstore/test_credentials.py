@@ -1,5 +1,6 @@
 """The issued files work as written: the real aws CLI (its own venv) with aws-config and
-aws-credentials, and with s3.env; the boto3 snippet run as a script. The files are written
+aws-credentials, and with s3.env; Debian's rclone with rclone.conf; the boto3 snippet run
+as a script. The files are written
 as ``ocx allocation credentials --dir`` writes them (mode 0600)."""
 
 from __future__ import annotations
@@ -58,5 +59,17 @@ aws --profile {profile} s3 ls s3://from-cli/
                             capture_output=True, timeout=60, check=False)
     assert script.returncode == 0, script.stderr
     assert script.stdout.split() == ["from-boto3", "from-cli"]
-    rclone = (directory / "rclone.conf").read_text()
-    assert f"[{profile}]" in rclone and "force_path_style = true" in rclone
+    # rclone (Debian's) with the issued rclone.conf as it is, in a clean environment (no
+    # AWS_* variables of this machine): list, copy up, read back with boto3.
+    rclone = ["rclone", "--config", str(directory / "rclone.conf")]
+    clean = {"PATH": "/usr/bin:/bin", "HOME": str(directory)}
+    listed = subprocess.run([*rclone, "lsf", f"{profile}:from-cli"], text=True, env=clean,
+                            capture_output=True, timeout=60, check=False)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.split() == ["hello.txt"]
+    copied = subprocess.run([*rclone, "copyto", str(directory / "hello.txt"),
+                             f"{profile}:from-boto3/by-rclone.txt"], text=True,
+                            env=clean, capture_output=True, timeout=60, check=False)
+    assert copied.returncode == 0, copied.stderr
+    back = client_of(issued).get_object(Bucket="from-boto3", Key="by-rclone.txt")
+    assert back["Body"].read() == b"hello from the aws CLI\n"
