@@ -15,8 +15,9 @@ from fastapi.testclient import TestClient
 
 from ocx.runtime import Runtime
 from tests.integration.objectstore.conftest import active_allocation, client_of, issue
-from tests.integration.openstack.conftest import write_files
+from tests.integration.openstack.conftest import API, write_files
 from tests.servers.openstack import TESTBED, cached_venv
+from tests.support.operations import run_due_operations
 from tests.support.world import World
 
 pytestmark = pytest.mark.ceph
@@ -73,3 +74,36 @@ aws --profile {profile} s3 ls s3://from-cli/
     assert copied.returncode == 0, copied.stderr
     back = client_of(issued).get_object(Bucket="from-boto3", Key="by-rclone.txt")
     assert back["Body"].read() == b"hello from the aws CLI\n"
+
+
+def test_the_swift_client_works_with_swift_env_until_the_member_leaves(
+        client: TestClient, world: World, runtime: Runtime, market: dict[str, Any],
+        tmp_path: Path) -> None:
+    allocation = active_allocation(client, world, runtime)
+    issued = issue(client, world, runtime, "member_a", allocation["id"])
+    directory = write_files(issued, tmp_path / "creds")
+    (directory / "hello.txt").write_text("hello over Swift\n")
+    venv = cached_venv(TESTBED / "swift-venv", Path(__file__).with_name(
+        "swift-requirements.txt"))
+
+    def swift(script: str) -> subprocess.CompletedProcess[str]:
+        env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(directory)}
+        return subprocess.run(["bash", "-c", f". ./swift.env && {script}"], cwd=directory,
+                              env=env, text=True, capture_output=True, timeout=120,
+                              check=False)
+
+    done = swift("swift upload from-swift hello.txt && swift list && swift list from-swift")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["hello.txt", "from-swift", "hello.txt"]
+    # The same project's data, seen over S3 with the member's S3 key.
+    body = client_of(issued).get_object(Bucket="from-swift", Key="hello.txt")["Body"].read()
+    assert body == b"hello over Swift\n"
+
+    email = world["member_a"].email
+    removed = client.delete(f"{API}/projects/org-a:proj-a/members/{email}",
+                            headers=world["pi_a"].headers)
+    assert removed.status_code == 204
+    run_due_operations(runtime)
+    gone = swift("swift list")
+    assert gone.returncode != 0 and "Auth GET failed" in gone.stderr, gone
+    assert "403 Forbidden" in gone.stderr  # radosgw refuses the deleted subuser's key

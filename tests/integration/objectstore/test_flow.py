@@ -73,7 +73,7 @@ def test_members_keys_work_up_to_the_quota_and_a_leaver_loses_them(
 
     issued = issue(client, world, runtime, "member_a", allocation["id"])
     assert set(issued["files"]) == {"aws-credentials", "aws-config", "rclone.conf", "s3.env",
-                                    "s3_client.py"}
+                                    "s3_client.py", "swift.env"}
     assert issued["hints"]["endpoint"] == rgw.url
     member = client_of(issued)
     member.create_bucket(Bucket="results")
@@ -157,7 +157,9 @@ def test_expiry_suspends_and_release_deletes_the_user_and_its_empty_buckets(
         assert reconciler.expire_allocations(session) == 1
     run_due_operations(runtime)
     assert show(client, world, allocation["id"])["state"] == "expired"
-    assert rgw.admin("user", "info", f"--uid={uid}")["suspended"] == 1
+    suspended = rgw.admin("user", "info", f"--uid={uid}")
+    assert suspended["suspended"] == 1
+    assert suspended["keys"] == [] and suspended["swift_keys"] == []  # S3 and Swift alike
     assert refused(member) == "InvalidAccessKeyId"  # suspended, and the keys deleted
 
     released = client.post(f"{API}/allocations/{allocation['id']}/release",

@@ -234,6 +234,10 @@ class RgwProject(ProjectDriver):
         if not enabled:
             for key in user.get("keys", []):
                 self._delete_key(external_id, key)
+            for sub in sorted({str(key["user"]) for key in user.get("swift_keys", [])}):
+                with contextlib.suppress(RgwNotFound):
+                    self.admin.call("DELETE", "user", {"key": "", "uid": external_id,
+                                                       "subuser": sub, "key-type": "swift"})
 
     def delete_project(self, external_id: str) -> None:
         """Delete the subusers, the empty (or, if so set, all) buckets and the user."""
@@ -304,7 +308,7 @@ class RgwProject(ProjectDriver):
                                                    "key-type": "swift"})
 
     def issue_credentials(self, external_id: str, user: ProjectUser) -> Credentials:
-        """A new S3 key pair of the member's subuser; the earlier one is deleted."""
+        """A new S3 key pair and Swift key of the member's subuser; earlier ones are deleted."""
         info = self._user(external_id)
         sub = subuser_of(external_id, user.user_id)
         if not any(s["id"] == sub for s in info.get("subusers", [])):
@@ -314,12 +318,15 @@ class RgwProject(ProjectDriver):
         keys = self.admin.call("PUT", "user", {"key": "", "uid": external_id, "subuser": sub,
                                                "key-type": "s3", "generate-key": True})
         key = next(k for k in keys if k["user"] == sub)
+        swift = self.admin.call("PUT", "user", {"key": "", "uid": external_id, "subuser": sub,
+                                                "key-type": "swift", "generate-key": True})
+        swift_key = str(next(k for k in swift if k["user"] == sub)["secret_key"])
         match = _TAG.match(str(info.get("display_name", "")))
         profile = match["name"] if match else external_id
         access, secret = str(key["access_key"]), str(key["secret_key"])
         files = credential_files(profile=profile, endpoint=self.s3_endpoint,
                                  region=self.settings.region, access_key=access,
-                                 secret_key=secret)
+                                 secret_key=secret, swift_user=sub, swift_key=swift_key)
         return Credentials(credential_id=access, files=files,
                            hints={"endpoint": self.s3_endpoint, "region": self.settings.region,
                                   "access_key": access, "profile": profile,

@@ -5,7 +5,8 @@
 ``~/.aws/``); the config names the endpoint (``endpoint_url``, aws CLI 1.29+/2.13+) and
 path-style addressing, which RGW without wildcard DNS needs. ``rclone.conf`` has one
 ``[profile]`` remote, ``s3.env`` the standard ``AWS_*`` variables, and ``s3_client.py``
-a boto3 client to copy.
+a boto3 client to copy. ``swift.env`` has the same member's Swift key for radosgw's Swift
+API (v1 auth at ``/auth/1.0``), in the ``ST_*`` variables python-swiftclient reads.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pydantic import SecretStr
 
 
 def credential_files(*, profile: str, endpoint: str, region: str, access_key: str,
-                     secret_key: str) -> dict[str, SecretStr]:
+                     secret_key: str, swift_user: str, swift_key: str) -> dict[str, SecretStr]:
     """The files, keyed by file name."""
     files = {
         "aws-credentials": (f"[{profile}]\n"
@@ -35,6 +36,10 @@ def credential_files(*, profile: str, endpoint: str, region: str, access_key: st
                         f"endpoint = {endpoint}\n"
                         f"region = {region}\n"
                         f"force_path_style = true\n"),
+        "swift.env": ("# Swift credentials issued by OCX: source this file, then `swift list`\n"
+                      + "".join(f"export {name}={shlex.quote(value)}\n" for name, value in {
+                          "ST_AUTH": f"{endpoint.rstrip('/')}/auth/1.0",
+                          "ST_USER": swift_user, "ST_KEY": swift_key}.items())),
         "s3.env": ("# S3 credentials issued by OCX: source this file\n"
                    + "".join(f"export {name}={shlex.quote(value)}\n" for name, value in {
                        "AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key,
