@@ -226,7 +226,10 @@ def start_keystone(procs: Processes, port: int) -> Keystone:
     for step in ("fernet_setup", "credential_setup"):
         procs.run("keystone-manage", *manage, step, "--keystone-user", "root",
                   "--keystone-group", "root")
-    procs.run("keystone-manage", *manage, "bootstrap", "--bootstrap-password", password,
+    procs.run("keystone-manage", *manage, "bootstrap",
+              # One argument: a random password may start with "-" (argparse would
+              # take it for an option).
+              f"--bootstrap-password={password}",
               "--bootstrap-region-id", REGION, "--bootstrap-admin-url", url,
               "--bootstrap-internal-url", url, "--bootstrap-public-url", url)
     gunicorn(procs, "keystone", "keystone.wsgi.api:application", port,
