@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.servers.apt import apt_install
+
 PACKAGES = ("ceph-mon", "ceph-mgr", "ceph-osd", "ceph-common", "radosgw", "qemu-utils")
 BINARIES = ("ceph-mon", "ceph-mgr", "ceph-osd", "ceph", "rbd", "monmaptool", "radosgw",
             "qemu-img")
@@ -46,15 +48,7 @@ def ensure_installed() -> None:
     """
     if all(shutil.which(binary) for binary in BINARIES):
         return
-    if os.geteuid() != 0:
-        raise RuntimeError("Ceph is not installed and installing it needs root")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-q"],
-                    ["apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES]):
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0 and command[1] == "install":
-            raise RuntimeError(f"apt-get could not install {' '.join(PACKAGES)}: "
-                               f"{done.stderr.strip()[-1000:]}")
+    apt_install("Ceph", PACKAGES)
 
 
 def free_port() -> int:

@@ -28,6 +28,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.servers.apt import apt_install
+
 SCHEMA = Path("/usr/share/openvswitch/vswitch.ovsschema")
 PACKAGES = ("openvswitch-switch", "iputils-ping")
 SUBNET = "10.99.0"
@@ -41,15 +43,7 @@ def ensure_installed() -> None:
     """
     if shutil.which("ovs-vswitchd") and shutil.which("ping") and SCHEMA.exists():
         return
-    if os.geteuid() != 0:
-        raise RuntimeError("Open vSwitch is not installed and installing it needs root")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-q"],
-                    ["apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES]):
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0 and command[1] == "install":
-            raise RuntimeError(f"apt-get could not install {' '.join(PACKAGES)}: "
-                               f"{done.stderr.strip()[-1000:]}")
+    apt_install("Open vSwitch", PACKAGES)
 
 
 def _run(*argv: str, env: dict[str, str] | None = None, check: bool = True) -> str:

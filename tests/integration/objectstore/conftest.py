@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from ocx.runtime import Runtime
 from tests.integration.objectstore.server import RadosGateway, close_clients, s3_client
 from tests.integration.openstack.conftest import issue, member_ids, show
+from tests.support.collection import sqlite_only
 from tests.support.operations import run_due_operations
 from tests.support.world import World
 
@@ -31,13 +32,7 @@ COMPONENTS = [
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """SQLite only here: these tests are about the provider, not the database."""
-    here = Path(__file__).parent
-    dropped = [item for item in items if item.path.is_relative_to(here)
-               and getattr(item, "callspec", None) is not None
-               and item.callspec.params.get("database_url") == "postgresql"]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = [item for item in items if item not in dropped]
+    sqlite_only(config, items, Path(__file__).parent)
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from ocx.drivers.project.base import Credentials
 from ocx.runtime import Runtime
 from tests.servers.openstack import Cloud, credentials_work, openstack_cloud, osc_venv
+from tests.support.collection import sqlite_only
 from tests.support.operations import run_due_operations
 from tests.support.world import World
 
@@ -39,13 +40,7 @@ COMPONENTS = [
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """SQLite only here: these tests are about the provider, not the database (both
     databases run the same flow against the fake in tests/integration/allocations)."""
-    here = Path(__file__).parent
-    dropped = [item for item in items if item.path.is_relative_to(here)
-               and getattr(item, "callspec", None) is not None
-               and item.callspec.params.get("database_url") == "postgresql"]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = [item for item in items if item not in dropped]
+    sqlite_only(config, items, Path(__file__).parent)
 
 
 def settings_for(cloud: Cloud, **changes: Any) -> dict[str, Any]:
