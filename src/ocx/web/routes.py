@@ -21,6 +21,7 @@ from ocx.runtime import Runtime
 from ocx.web import accounts, saml, sso
 from ocx.web import onboarding as onboarding_pages
 from ocx.web.csrf import CsrfRejected
+from ocx.web.dashboard import mount_dashboard
 from ocx.web.deps import BrowserDep, WebDep, get_web, require_csrf
 from ocx.web.pages import STATIC_DIR, WebContext
 from ocx.web.sessions import BrowserSession, signed_in
@@ -136,5 +137,6 @@ def mount_web(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(sso.router)
     app.include_router(saml.router)
     app.include_router(onboarding_pages.router)
+    mount_dashboard(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
