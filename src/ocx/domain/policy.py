@@ -266,6 +266,7 @@ class Action(StrEnum):
     INVOICE_FINALIZE = "invoice.finalize"
     INVOICE_CORRECT = "invoice.correct"
     REPORT_SHOWBACK = "report.showback"
+    REPORT_REVENUE = "report.revenue"
     BUDGET_READ = "budget.read"
     BUDGET_SET = "budget.set"
     # metering: usage recorded from provider events
@@ -411,6 +412,7 @@ RULES: dict[Action, Rule] = {
     Action.INVOICE_FINALIZE: operator,
     Action.INVOICE_CORRECT: operator,
     Action.REPORT_SHOWBACK: any_of(operator, any_org_admin),  # filtered to administered orgs
+    Action.REPORT_REVENUE: any_of(operator, provider_admin),  # what a provider earned
     # a project's budget: its leads set it, its people read it
     Action.BUDGET_READ: any_of(operator, org_admin, PROJECT_ANY),
     Action.BUDGET_SET: any_of(operator, org_admin, PROJECT_LEADS),

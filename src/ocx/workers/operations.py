@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ocx.domain.operations import journal
 from ocx.domain.operations.handlers import HandlerContext, HandlerRegistry, OperationRef
+from ocx.domain.operations.models import Operation
 from ocx.domain.operations.states import Backoff, OperationState
 from ocx.errors import DriverError, OcxError, PermanentDriverError
 from ocx.persistence.base import utcnow
@@ -107,6 +109,21 @@ def execute_operation(ctx: WorkerContext, operation_id: uuid.UUID,
         with Heartbeat(ctx, ref.id, worker):
             outcome = run_handler(ctx, ref)
         return _record(ctx, ref, worker, outcome)
+
+
+def run_due_operations(ctx: WorkerContext, worker: str, *, rounds: int = 10) -> int:
+    """Run every due operation in this process, and those they enqueue, in up to ``rounds``
+    passes (tests and the demo seed, which have no worker threads); how many ran."""
+    ran = 0
+    for _ in range(rounds):
+        with ctx.sessions() as session:
+            due = list(session.scalars(select(Operation.id).where(
+                Operation.state == OperationState.PENDING,
+                Operation.next_attempt_at <= utcnow()).order_by(Operation.created_at)))
+        if not due:
+            return ran
+        ran += sum(execute_operation(ctx, op_id, worker) is not None for op_id in due)
+    return ran
 
 
 def run_handler(ctx: WorkerContext, ref: OperationRef) -> Outcome:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ocx.domain import policy
 from ocx.domain.actor import Actor
@@ -187,8 +187,10 @@ def decide(session: Session, actor: Actor, ref: str, approve: bool,
 
 def list_allocations(session: Session, actor: Actor, *, cursor: str | None, limit: int,
                      project: str | None = None, offering: str | None = None,
-                     state: AllocationState | None = None) -> Page[Allocation]:
-    """Allocations of the actor's projects and of the offerings they run (operators: all)."""
+                     state: AllocationState | None = None, provider: str | None = None
+                     ) -> Page[Allocation]:
+    """Allocations of the actor's projects and of the offerings they run (operators: all),
+    optionally only of one project, offering, state or provider."""
     policy.authorize(actor, Action.ALLOCATION_LIST)
     stmt = select(Allocation).join(Project).join(Offering).join(Provider)
     if not actor.is_operator:
@@ -202,6 +204,8 @@ def list_allocations(session: Session, actor: Actor, *, cursor: str | None, limi
         stmt = stmt.where(Allocation.offering_id == find_offering(session, offering).id)
     if state:
         stmt = stmt.where(Allocation.state == state)
+    if provider:
+        stmt = stmt.where(Provider.id == marketplace.find_provider(session, provider).id)
     return paginate(session, stmt, Allocation, cursor=cursor, limit=limit)
 
 
@@ -373,6 +377,21 @@ def _apply_change(session: Session, actor: Actor, allocation: Allocation,
     if allocation.state not in (S.PROVISIONING, S.CHANGING, S.DISABLED):
         _move(session, actor, allocation, S.CHANGING, change=str(change.id), reason=reason)
     return enqueue_apply(session, actor, allocation)
+
+
+def pending_changes(session: Session, actor: Actor, *, limit: int,
+                    provider: str | None = None) -> list[AllocationChange]:
+    """Change requests waiting for a provider's decision, oldest first: of the offerings
+    the actor runs (operators: all), optionally of one provider."""
+    policy.authorize(actor, Action.ALLOCATION_LIST)
+    stmt = (select(AllocationChange).join(Allocation).join(Offering).join(Provider)
+            .where(AllocationChange.state == ChangeState.REQUESTED)
+            .options(joinedload(AllocationChange.allocation)))
+    if not actor.is_operator:
+        stmt = stmt.where(Provider.organization_id.in_(actor.admin_org_ids()))
+    if provider:
+        stmt = stmt.where(Provider.id == marketplace.find_provider(session, provider).id)
+    return list(session.scalars(stmt.order_by(AllocationChange.created_at).limit(limit)))
 
 
 def list_changes(session: Session, actor: Actor, ref: str) -> list[AllocationChange]:

@@ -211,8 +211,9 @@ def create_lease(session: Session, actor: Actor, body: schemas.LeaseCreate) -> L
 
 def list_leases(session: Session, actor: Actor, *, cursor: str | None, limit: int,
                 project: str | None = None, node: str | None = None,
-                state: LeaseState | None = None) -> Page[Lease]:
-    """Leases of the actor's projects and of the nodes their organizations own."""
+                state: LeaseState | None = None, owner: str | None = None) -> Page[Lease]:
+    """Leases of the actor's projects and of the nodes their organizations own; optionally
+    only of one project, node, state, or nodes' owner organization."""
     policy.authorize(actor, Action.LEASE_LIST)
     stmt = select(Lease).options(joinedload(Lease.node), joinedload(Lease.project)
                                  .joinedload(Project.organization))
@@ -226,6 +227,9 @@ def list_leases(session: Session, actor: Actor, *, cursor: str | None, limit: in
         stmt = stmt.where(Lease.node_id == access.find_node(session, node).id)
     if state is not None:
         stmt = stmt.where(Lease.state == state)
+    if owner:
+        stmt = stmt.where(Lease.node_id.in_(select(Node.id).where(
+            Node.owner_org_id == identity.find_org(session, owner).id)))
     return paginate(session, stmt, Lease, cursor=cursor, limit=limit)
 
 

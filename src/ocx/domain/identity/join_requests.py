@@ -65,8 +65,10 @@ def create(session: Session, actor: Actor, project_ref: str,
 
 
 def list_requests(session: Session, actor: Actor, *, cursor: str | None, limit: int,
-                  state: RequestState | None = None) -> Page[JoinRequest]:
-    """One's own requests and those one may decide (operators: all)."""
+                  state: RequestState | None = None,
+                  project_id: uuid.UUID | None = None) -> Page[JoinRequest]:
+    """One's own requests and those one may decide (operators: all), optionally only
+    those of one project."""
     policy.authorize(actor, Action.JOIN_REQUEST_LIST)
     stmt = (select(JoinRequest).join(Project, Project.id == JoinRequest.project_id)
             .options(joinedload(JoinRequest.user),
@@ -78,6 +80,8 @@ def list_requests(session: Session, actor: Actor, *, cursor: str | None, limit: 
                               Project.organization_id.in_(actor.admin_org_ids())))
     if state is not None:
         stmt = stmt.where(JoinRequest.state == state)
+    if project_id is not None:
+        stmt = stmt.where(JoinRequest.project_id == project_id)
     return paginate(session, stmt, JoinRequest, cursor=cursor, limit=limit)
 
 

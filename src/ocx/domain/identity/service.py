@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from ocx.domain import policy
@@ -144,6 +146,30 @@ def list_orgs(session: Session, actor: Actor, *, cursor: str | None, limit: int,
     if name:
         stmt = stmt.where(Organization.name.startswith(name.lower(), autoescape=True))
     return paginate(session, stmt, Organization, cursor=cursor, limit=limit)
+
+
+@dataclass(frozen=True)
+class OrgCounts:
+    """How big an organization is: its projects and its (unexpired) members."""
+
+    projects: int = 0
+    members: int = 0
+
+
+def count_org_contents(session: Session, actor: Actor,
+                       org_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, OrgCounts]:
+    """Projects and members of each of ``org_ids`` the actor may see (two queries)."""
+    policy.authorize(actor, Action.ORG_LIST)
+    visible = policy.visible_org_ids(actor)
+    wanted = [i for i in org_ids if visible is None or i in visible]
+    projects = dict(session.execute(
+        select(Project.organization_id, func.count()).where(
+            Project.organization_id.in_(wanted)).group_by(Project.organization_id)).all())
+    members = dict(session.execute(
+        select(OrgMembership.organization_id, func.count()).where(
+            OrgMembership.organization_id.in_(wanted), _unexpired(OrgMembership))
+        .group_by(OrgMembership.organization_id)).all())
+    return {i: OrgCounts(projects.get(i, 0), members.get(i, 0)) for i in wanted}
 
 
 def get_org(session: Session, actor: Actor, ref: str) -> Organization:

@@ -60,6 +60,15 @@ def list_providers(session: Session, actor: Actor, *, cursor: str | None,
     return paginate(session, select(Provider), Provider, cursor=cursor, limit=limit)
 
 
+def providers_run_by(session: Session, actor: Actor) -> list[Provider]:
+    """The providers the actor runs (admin of their organization), by name; operators: all."""
+    policy.authorize(actor, Action.PROVIDER_LIST)
+    stmt = select(Provider).order_by(Provider.name)
+    if not actor.is_operator:
+        stmt = stmt.where(Provider.organization_id.in_(actor.admin_org_ids()))
+    return list(session.scalars(stmt))
+
+
 def get_provider(session: Session, actor: Actor, ref: str) -> Provider:
     """One provider."""
     provider = find_provider(session, ref)

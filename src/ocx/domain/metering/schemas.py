@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -38,3 +38,21 @@ class UsageReport(BaseModel):
     ended_at: datetime
     totals: list[MeterTotal]
     spans: list[UsageSpanPublic]
+
+
+class MeterSeries(BaseModel):
+    """One meter's quantity on each day of a period (UTC days), and over the period."""
+
+    meter: str
+    unit: str
+    quantities: list[Decimal]  # one per day, in the order of ``DailyUsage.days``
+    total: Decimal
+
+
+class DailyUsage(BaseModel):
+    """A project's usage per meter and per day over whole days [first, last]."""
+
+    project_id: uuid.UUID
+    project: str  # ORG:NAME
+    days: list[date]
+    series: list[MeterSeries]

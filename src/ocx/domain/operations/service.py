@@ -116,18 +116,28 @@ def _authorized(session: Session, actor: Actor, action: Action,
 
 
 def list_operations(session: Session, actor: Actor, *, cursor: str | None, limit: int,
-                    state: OperationState | None = None,
-                    kind: str | None = None) -> Page[Operation]:
-    """Operations the actor may see: operators all, others those they requested."""
+                    state: OperationState | None = None, kind: str | None = None,
+                    target: tuple[str, uuid.UUID | str] | None = None, mine: bool = False,
+                    newest_first: bool = False) -> Page[Operation]:
+    """Operations the actor may see: operators all, others those they requested.
+
+    ``target`` keeps those on one object (``("allocation", id)``), ``mine`` only the
+    actor's own (operators included), ``newest_first`` reverses the order.
+    """
     policy.authorize(actor, Action.OPERATION_LIST)
     stmt = select(Operation)
-    if (requester := policy.requester_scope(actor)) is not None:
+    requester = actor.user_id if mine else policy.requester_scope(actor)
+    if requester is not None:
         stmt = stmt.where(Operation.requested_by == requester)
     if state is not None:
         stmt = stmt.where(Operation.state == state)
     if kind:
         stmt = stmt.where(Operation.kind == kind)
-    return paginate(session, stmt, Operation, cursor=cursor, limit=limit)
+    if target is not None:
+        stmt = stmt.where(Operation.target_type == target[0],
+                          Operation.target_id == str(target[1]))
+    return paginate(session, stmt, Operation, cursor=cursor, limit=limit,
+                    newest_first=newest_first)
 
 
 def get_operation(session: Session, actor: Actor, operation_id: uuid.UUID) -> Operation:
