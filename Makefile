@@ -9,11 +9,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 TEST_WORKERS ?= 2  # pytest-xdist processes for `make test` (0: one process)
 ADMIN_EMAIL ?= admin@example.org
+# `make run` seeds the demo (people, offerings, usage, invoices) once; DEMO=0 skips it.
+DEMO ?= 1
 HTMX_VERSION := 2.0.11
 HTMX_DIR := src/ocx/web/static/vendor
+UPLOT_VERSION := 1.6.32
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test venv lint system-packages vendor-htmx clean distclean
+.PHONY: help run test venv lint system-packages vendor-htmx vendor-uplot clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -47,6 +50,7 @@ run: $(VENV)/.installed-run  ## serve OCX on http://127.0.0.1:8080 (SQLite under
 	  printf '   %s/ocx org create acme -o json\n' '$(BIN)'; \
 	  printf '%s\n\n' "=================================================================="; \
 	fi
+	@if [ '$(strip $(DEMO))' = 1 ]; then $(BIN)/ocx demo seed; fi
 	exec $(BIN)/ocx serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-test system-packages  ## lint, type-check and run every test (PYTEST_ADDOPTS='-m billing' for one group)
@@ -91,6 +95,16 @@ vendor-htmx:  ## refresh the vendored htmx from the npm registry (commit the res
 	cp "$$tmp/package/dist/htmx.min.js" $(HTMX_DIR)/htmx.min.js && \
 	{ echo "htmx.org $(HTMX_VERSION) from the npm registry (npm pack htmx.org@$(HTMX_VERSION))."; echo; \
 	  cat "$$tmp/package/LICENSE"; } > $(HTMX_DIR)/htmx.LICENSE; \
+	rm -rf "$$tmp"
+
+vendor-uplot:  ## refresh the vendored uPlot (usage charts) from the npm registry (commit it)
+	@tmp="$$(mktemp -d)"; \
+	(cd "$$tmp" && npm pack --silent uplot@$(UPLOT_VERSION) >/dev/null && tar xzf uplot-$(UPLOT_VERSION).tgz) && \
+	mkdir -p $(HTMX_DIR) && \
+	cp "$$tmp/package/dist/uPlot.iife.min.js" $(HTMX_DIR)/uPlot.iife.min.js && \
+	cp "$$tmp/package/dist/uPlot.min.css" $(HTMX_DIR)/uPlot.min.css && \
+	{ echo "uplot $(UPLOT_VERSION) from the npm registry (npm pack uplot@$(UPLOT_VERSION))."; echo; \
+	  cat "$$tmp/package/LICENSE"; } > $(HTMX_DIR)/uPlot.LICENSE; \
 	rm -rf "$$tmp"
 
 clean:  ## remove caches, build output and test artifacts (keeps .venv and var/)

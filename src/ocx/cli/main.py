@@ -13,6 +13,7 @@ from ocx.cli import (
     auth,
     billing,
     budgets,
+    demo,
     eligibility,
     images,
     invitations,
@@ -94,6 +95,7 @@ app.add_typer(scim_tokens.app, name="scim-token")
 app.add_typer(onboarding_policy.app, name="onboarding-policy")
 app.add_typer(budgets.app, name="budget")
 app.add_typer(images.app, name="image")
+app.add_typer(demo.app, name="demo")
 server.register(app)
 
 if __name__ == "__main__":
