@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,11 @@ SECURITY_HEADERS = {
 }
 
 
+def money(amount: Decimal | int) -> str:
+    """An amount of money as every page shows it: two decimals, thousands separated."""
+    return f"{amount:,.2f}"
+
+
 @dataclass
 class WebContext:
     """What every page needs: settings, templates and the session cookie codec."""
@@ -39,8 +45,9 @@ class WebContext:
     @classmethod
     def build(cls, settings: Settings) -> WebContext:
         """The web context for a server's settings."""
-        return cls(settings=settings, templates=Jinja2Templates(directory=TEMPLATES_DIR),
-                   codec=SessionCodec(settings))
+        templates = Jinja2Templates(directory=TEMPLATES_DIR)
+        templates.env.filters["money"] = money
+        return cls(settings=settings, templates=templates, codec=SessionCodec(settings))
 
     def csrf_token(self, browser: BrowserSession) -> str:
         """The token this browser's forms must carry."""

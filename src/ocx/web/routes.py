@@ -6,6 +6,7 @@ post carries a CSRF token; the browser session lives in a signed cookie.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,11 +23,14 @@ from ocx.web import accounts, saml, sso
 from ocx.web import onboarding as onboarding_pages
 from ocx.web.csrf import CsrfRejected
 from ocx.web.dashboard import mount_dashboard
+from ocx.web.dashboard import projects as dashboard_projects
+from ocx.web.dashboard.common import navigation
 from ocx.web.deps import BrowserDep, WebDep, get_web, require_csrf
 from ocx.web.pages import STATIC_DIR, WebContext
 from ocx.web.sessions import BrowserSession, signed_in
 
 if TYPE_CHECKING:
+    from ocx.domain.allocations.models import Allocation
     from ocx.domain.identity.models import Organization, Project
 
 HOME_LIMIT = 100
@@ -37,11 +41,13 @@ router = APIRouter(include_in_schema=False)
 
 @dataclass(frozen=True)
 class Row:
-    """One line of a table on the home page."""
+    """One line of a table on the home page (a project's has its link and allocations)."""
 
     name: str
     detail: str
     role: str
+    href: str = ""
+    allocations: tuple[Allocation, ...] = ()
 
 
 def _org_rows(actor: Actor, orgs: list[Organization]) -> list[Row]:
@@ -50,16 +56,19 @@ def _org_rows(actor: Actor, orgs: list[Organization]) -> list[Row]:
             for org in orgs]
 
 
-def _project_rows(actor: Actor, projects: list[Project]) -> list[Row]:
+def _project_rows(actor: Actor, projects: list[Project],
+                  allocations: dict[uuid.UUID, list[Allocation]]) -> list[Row]:
     return [Row(f"{project.organization.name}/{project.name}", project.description,
                 actor.project_roles[project.id].value if project.id in actor.project_roles
-                else "")
+                else "", href=f"/projects/{project.id}",
+                allocations=tuple(allocations.get(project.id, ())))
             for project in projects]
 
 
 @router.get("/")
 def home(request: Request, web: WebDep, browser: BrowserDep, db: SessionDep) -> Response:
-    """The signed-in user's organizations and projects; the sign-in page otherwise."""
+    """The signed-in user's organizations, projects with their allocations, and latest
+    operations; the sign-in page otherwise."""
     actor = accounts.current_actor(db, browser, request_id_var.get())
     if actor is None:
         return web.redirect(_signed_out(browser), "/login")
@@ -67,10 +76,12 @@ def home(request: Request, web: WebDep, browser: BrowserDep, db: SessionDep) -> 
         return web.redirect(browser, "/terms")
     orgs = service.list_orgs(db, actor, cursor=None, limit=HOME_LIMIT)
     projects = service.list_projects(db, actor, cursor=None, limit=HOME_LIMIT)
-    return web.render(request, browser, "home.html", actor=actor,
+    allocations = dashboard_projects.allocations_by_project(db, actor)
+    return web.render(request, browser, "home.html", actor=actor, nav=navigation(actor),
                       orgs=_org_rows(actor, orgs.items), more_orgs=bool(orgs.next_cursor),
-                      projects=_project_rows(actor, projects.items),
+                      projects=_project_rows(actor, projects.items, allocations),
                       more_projects=bool(projects.next_cursor),
+                      operations=dashboard_projects.recent_operations(db, actor),
                       providers=web.settings.oidc_providers,
                       saml_providers=web.settings.saml_providers)
 

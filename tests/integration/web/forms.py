@@ -7,6 +7,9 @@ import re
 import httpx
 from fastapi.testclient import TestClient
 
+from tests.integration.web.conftest import PASSWORD
+from tests.support.world import World
+
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -22,6 +25,16 @@ def sign_in(client: TestClient, email: str, password: str) -> httpx.Response:
     token = csrf_token(client.get("/login").text)
     return client.post("/login", data={"email": email, "password": password,
                                        "csrf_token": token}, follow_redirects=False)
+
+
+def sign_in_as(client: TestClient, world: World, who: str) -> None:
+    """Give ``who`` of the world a password and sign the test browser in as them."""
+    person = world[who]
+    answer = client.patch("/api/v1/users/me", json={"password": PASSWORD},
+                          headers=person.headers)
+    assert answer.status_code == 200, answer.text
+    client.cookies.clear()  # whoever was signed in before
+    assert sign_in(client, person.email, PASSWORD).status_code == 303
 
 
 def sign_out(client: TestClient) -> httpx.Response:

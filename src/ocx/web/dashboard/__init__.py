@@ -18,3 +18,4 @@ def mount_dashboard(app: FastAPI) -> None:
     for module in (projects, members, usage, invoices, provider, operator):
         app.include_router(module.router)
     app.add_exception_handler(common.SignInRequired, common.sign_in_required)
+    common.install_page_errors(app)
