@@ -106,36 +106,28 @@ def _insert(session: Session, table: Any) -> Insert:
     return cast(Insert, dialect.insert(table))
 
 
-def claim_events(session: Session, events: Iterable[UsageEvent]) -> set[str]:
-    """Record the events' ids; the ids that were new (the others were ingested before).
-
-    One look-up of the ids already recorded in the batch's time range (usually none: a
-    collector re-reads only a short overlap), then one insert of the others. Two workers
-    inserting the same new event collide on the primary key: one transaction fails and
-    its operation is retried, and then finds the event recorded.
-    """
-    rows = list({e.source_event_id: (e.source_event_id, e.at) for e in events}.values())
+def known_events(session: Session, events: Iterable[UsageEvent]) -> set[str]:
+    """The ids of ``events`` ingested before: in the ledger (events that closed no span)
+    or as a span's ``source_event_id`` (the events that closed one, at its end)."""
+    rows = {e.source_event_id: e.at for e in events}
     if not rows:
         return set()
-    known = _known(session, rows)
-    fresh = [row for row in rows if row[0] not in known]
-    BulkInsert(session, EVENTS, ("source_event_id", "at")).execute(fresh)
-    return {event_id for event_id, _ in fresh}
+    return (_known(session, EVENTS.c.source_event_id, EVENTS.c.at, rows)
+            | _known(session, SPANS.c.source_event_id, SPANS.c.ended_at, rows))
 
 
-def _known(session: Session, rows: list[tuple[str, datetime]]) -> set[str]:
-    """Which of the ids are recorded: by the batch's time range when few recorded events
-    fall in it (the usual re-read overlap), else by id (a long first read, say)."""
-    times = [at for _, at in rows]
-    in_range = (IngestedEvent.at >= min(times), IngestedEvent.at <= max(times))
-    recorded = session.scalar(select(func.count()).select_from(IngestedEvent).where(*in_range))
+def _known(session: Session, ids: Any, times: Any, rows: Mapping[str, datetime]) -> set[str]:
+    """Which of the ids are in ``ids``' table: by the batch's time range (``times`` is
+    indexed) when few rows fall in it (the usual re-read overlap), else by id (a long
+    first read, say)."""
+    in_range = (times >= min(rows.values()), times <= max(rows.values()))
+    recorded = session.scalar(select(func.count()).select_from(ids.table).where(*in_range))
     if (recorded or 0) <= len(rows):
-        return set(session.scalars(select(IngestedEvent.source_event_id).where(*in_range)))
-    ids = [event_id for event_id, _ in rows]
+        return {i for i in session.scalars(select(ids).where(*in_range)) if i in rows}
+    wanted = list(rows)
     known: set[str] = set()
-    for start in range(0, len(ids), CHUNK):
-        known.update(session.scalars(select(IngestedEvent.source_event_id).where(
-            IngestedEvent.source_event_id.in_(ids[start:start + CHUNK]))))
+    for start in range(0, len(wanted), CHUNK):
+        known.update(session.scalars(select(ids).where(ids.in_(wanted[start:start + CHUNK]))))
     return known
 
 
@@ -198,6 +190,7 @@ class _Applier:
         self.loaded = {interval.id for interval in intervals.values()}
         self.changed: set[Any] = set()  # ids of loaded intervals that moved on
         self.spans: list[tuple[Any, ...]] = []
+        self.closed: set[str] = set()  # ids of the events that closed a span
         self.now = self.stamp(utcnow())
         self.shapes: dict[Any, dict[str, Any]] = {}
         self.merged: dict[Any, tuple[dict[str, Any], dict[str, Any]]] = {}
@@ -244,6 +237,7 @@ class _Applier:
         """The span ``current`` ends with at ``at``: a row of SPAN_COLUMNS, bound."""
         meter, stamp = meter_of(current.resource_kind), self.stamp
         quantity = meter.quantity(current.attributes, current.since, at)
+        self.closed.add(event_id)
         self.spans.append((
             next(self.new_ids), self.now, self.now, current.project_id,
             current.allocation_id, current.provider_id, current.offering_id, None,
@@ -285,20 +279,26 @@ def ingest(session: Session, provider_id: uuid.UUID, owners: Mapping[str, Owner]
     intervals, writing a span for every interval an event closes.
 
     ``owners`` maps provider tenant ids to OCX owners; events of other tenants are
-    claimed but record nothing. Idempotent: events already ingested are skipped.
+    recorded but count nothing. Idempotent: events ingested before are skipped. An event
+    that closes a span is known by the span's unique ``source_event_id``; the others
+    (a resource created, an unattributed tenant's) go to the ledger, ``usage_events``.
+    Two workers writing the same new event collide on one of these unique keys: one
+    transaction fails, its operation is retried and then finds the event known.
     """
     if not events:
         return Ingested()
-    fresh_ids = claim_events(session, events)
+    seen = known_events(session, events)
     fresh = []
     for event in sorted(events, key=lambda e: e.at):
-        if event.source_event_id in fresh_ids:
-            fresh_ids.discard(event.source_event_id)  # a repeat within the batch counts once
+        if event.source_event_id not in seen:
+            seen.add(event.source_event_id)  # a repeat within the batch counts once
             fresh.append(event)
     keys = {(e.resource_kind, e.resource_id) for e in fresh}
     applier = _Applier(session, provider_id, owners, _load_open(session, provider_id, keys))
     unattributed = sum(not applier.apply(event) for event in fresh)
     applier.write(session)
+    BulkInsert(session, EVENTS, ("source_event_id", "at")).execute(
+        [(e.source_event_id, e.at) for e in fresh if e.source_event_id not in applier.closed])
     return Ingested(events=len(fresh) - unattributed,
                     duplicates=len({e.source_event_id for e in events}) - len(fresh),
                     unattributed=unattributed, spans=len(applier.spans))

@@ -13,7 +13,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ocx.persistence.base import Base, IdMixin, TimestampMixin, utcnow
@@ -25,12 +34,18 @@ class UsageSpan(IdMixin, TimestampMixin, Base):
     """``quantity`` of ``meter`` (in ``unit``) used by a project's resource over a span."""
 
     __tablename__ = "usage_spans"
-    __table_args__ = (CheckConstraint("ended_at >= started_at", name="span"),)
+    # Spans are found by time (a month to rate, a window to de-duplicate), then by owner:
+    # every index slows the hundreds of thousands of spans ingested a month (0012, 0015).
+    # ``user_id`` is indexed only where set (for deleting users): ingested spans have none.
+    __table_args__ = (
+        CheckConstraint("ended_at >= started_at", name="span"),
+        Index("ix_usage_spans_ended_at", "ended_at"),
+        Index("ix_usage_spans_user_id", "user_id", sqlite_where=text("user_id IS NOT NULL"),
+              postgresql_where=text("user_id IS NOT NULL")),
+    )
 
     project_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("projects.id", ondelete="RESTRICT"), index=True)
-    # Not indexed (nor allocation_id, resource_id): no query searches spans by them, and
-    # every index slows the hundreds of thousands of spans ingested a month (0012).
+        ForeignKey("projects.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The allocation the usage belongs to, when there is one (bare-metal leases have none).
     allocation_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
@@ -45,12 +60,12 @@ class UsageSpan(IdMixin, TimestampMixin, Base):
     # Where the usage happened: the provider (for revenue reports and outages) and the
     # offering (whose plan prices it). Both empty for usage outside the marketplace.
     provider_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("providers.id", ondelete="RESTRICT"), index=True, default=None)
+        ForeignKey("providers.id", ondelete="RESTRICT"), default=None)
     offering_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("offerings.id", ondelete="RESTRICT"), index=True, default=None)
+        ForeignKey("offerings.id", ondelete="RESTRICT"), default=None)
     # The OCX user the resource is attributed to (showback by user), when known.
     user_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True, default=None)
+        ForeignKey("users.id", ondelete="SET NULL"), default=None)
     # What the rating rules need and the meter alone does not say: for a server
     # {"vcpus": 4, "ram_mib": 8192, "gpus": 0, "gpu_type": null, "state": "active",
     #  "flavor": "m1.large"}; see docs/metering.md for each meter's keys.
@@ -94,7 +109,8 @@ class OpenInterval(IdMixin, Base):
 
 
 class IngestedEvent(Base):
-    """A provider event already ingested (its unique id is what makes ingestion idempotent)."""
+    """A provider event already ingested that closed no span (the others are known by
+    their span's unique ``source_event_id``): with it, ingestion is idempotent."""
 
     __tablename__ = "usage_events"
 
