@@ -23,11 +23,12 @@ from ocx.domain.billing.errors import InvoiceFinal, Unpriced
 from ocx.domain.billing.models import Credit, Invoice, InvoiceCredit, InvoiceLine
 from ocx.domain.billing.pricebook import book_of, outage_windows
 from ocx.domain.billing.rating import Book, RatedLine, Span, Window, rate, to_places
-from ocx.domain.billing.spans import load_spans as load_spans  # used by budgets, tests
+from ocx.domain.billing.spans import load_spans as load_spans
 from ocx.domain.billing.states import InvoiceKind, InvoiceState
 from ocx.domain.identity.models import Organization
 from ocx.domain.identity.service import find_org, find_project
 from ocx.domain.marketplace.models import Offering, Plan
+from ocx.domain.metering.bulk import collector_paused  # used by budgets, tests
 from ocx.domain.policy import Action, Target
 from ocx.errors import Conflict, InvalidInput, NotFound
 from ocx.persistence.base import utcnow
@@ -150,12 +151,18 @@ def generate(session: Session, actor: Actor, body: schemas.InvoiceGenerate) -> l
         org_ids = {org.id}
     else:
         policy.authorize(actor, Action.INVOICE_GENERATE)
+    with collector_paused():
+        return _generate(session, actor, body.period, org_ids, start, end)
+
+
+def _generate(session: Session, actor: Actor, period: str, org_ids: set[uuid.UUID] | None,
+              start: datetime, end: datetime) -> list[Invoice]:
     spans = load_spans(session, org_ids, start, end)
     committed = commitments.committed_lines(session, org_ids, start, end)
     generated = []
     for org_id in sorted(org_ids or set(spans) | set(committed)):
-        invoice = _draft_for(session, org_id, body.period, start, end) \
-            if org_ids else _draft_or_none(session, org_id, body.period, start, end)
+        invoice = _draft_for(session, org_id, period, start, end) \
+            if org_ids else _draft_or_none(session, org_id, period, start, end)
         if invoice is None:
             continue
         currency, lines = commitments.merge(
@@ -165,7 +172,7 @@ def generate(session: Session, actor: Actor, body: schemas.InvoiceGenerate) -> l
         session.flush()
         audit.record(session, actor, "invoice.generate", "invoice", invoice.id,
                      organization_id=org_id,
-                     changes={"period": body.period, "lines": len(invoice.lines),
+                     changes={"period": period, "lines": len(invoice.lines),
                               "total": str(invoice.total)})
         generated.append(invoice)
     return generated

@@ -53,15 +53,17 @@ from ocx.domain.metering.bulk import MemoRead
 from ocx.domain.metering.models import UsageSpan
 
 MICRO_UNITS = 1_000_000  # quantities have six decimals (Numeric(24, 6))
-OWNER = [column.expression for column in (  # what one summed span belongs to
-    UsageSpan.project_id, UsageSpan.resource_kind, UsageSpan.resource_id, UsageSpan.meter,
-    UsageSpan.unit, UsageSpan.offering_id, UsageSpan.provider_id, UsageSpan.user_id,
-    UsageSpan.allocation_id, Project.organization_id)]
+# What one summed span belongs to: the resource first, the column that tells groups
+# apart soonest (the database compares group keys column by column).
+OWNER = [column.expression for column in (
+    UsageSpan.resource_id, UsageSpan.resource_kind, UsageSpan.meter, UsageSpan.project_id,
+    UsageSpan.allocation_id, UsageSpan.user_id, UsageSpan.offering_id, UsageSpan.provider_id,
+    UsageSpan.unit)]
 SPAN_COLUMNS = [column.expression for column in (  # what rating reads of a single span
     UsageSpan.id, UsageSpan.project_id, UsageSpan.resource_kind, UsageSpan.resource_id,
     UsageSpan.meter, UsageSpan.quantity, UsageSpan.unit, UsageSpan.started_at,
     UsageSpan.ended_at, UsageSpan.offering_id, UsageSpan.provider_id, UsageSpan.user_id,
-    UsageSpan.attributes, UsageSpan.allocation_id, Project.organization_id)]
+    UsageSpan.attributes, UsageSpan.allocation_id)]
 SHAPE = cast(UsageSpan.attributes, Text)  # a shape, compared as its JSON text
 
 
@@ -88,21 +90,22 @@ def load_spans(session: Session, org_ids: set[uuid.UUID] | None, start: datetime
         *[(UsageSpan.started_at < cut, i) for i, cut in enumerate(between)],
         else_=len(between)) if between else literal(0)
     groups = summed.read(session, _of_orgs(
-        select(*summed.selected).join(Project, Project.id == UsageSpan.project_id)
-        .where(alike).group_by(*OWNER, SHAPE, stretch), org_ids))
+        select(*summed.selected).where(alike)
+        .group_by(OWNER[0], SHAPE, *OWNER[1:], stretch), org_ids))
     single = MemoRead(session, SPAN_COLUMNS)
     singles = single.read(session, _of_orgs(
-        select(*single.selected).join(Project, Project.id == UsageSpan.project_id)
+        select(*single.selected)
         .where(UsageSpan.started_at < end, UsageSpan.ended_at > start, not_(alike)),
         org_ids))
-    plan_of = _plans_of(session, {row[8] for row in groups} | {row[13] for row in singles},
-                        {row[5] for row in groups} | {row[9] for row in singles})
-    text, shape = _texts(), _shapes()
+    plan_of = _plans_of(session, {row[4] for row in groups} | {row[13] for row in singles},
+                        {row[6] for row in groups} | {row[9] for row in singles})
+    org_of = _orgs_of(session, {row[3] for row in groups} | {row[1] for row in singles})
+    text, shape, span_id = _texts(), _shapes(), _id_of(micro)
     found: dict[uuid.UUID, list[Span]] = defaultdict(list)
-    for (project_id, kind, resource_id, meter, unit, offering_id, provider_id, user_id,
-         allocation_id, org_id, started_at, ended_at, attributes, quantity, ids) in groups:
-        span_ids = tuple(ids.split(","))
-        found[org_id].append(Span(
+    for (resource_id, kind, meter, project_id, allocation_id, user_id, offering_id,
+         provider_id, unit, started_at, ended_at, attributes, quantity, ids) in groups:
+        span_ids = tuple(span_id(i) for i in ids.split(","))
+        found[org_of[project_id]].append(Span(
             id=span_ids[0], project_id=str(text(project_id)), resource_kind=kind,
             resource_id=resource_id, meter=meter,
             quantity=Decimal(quantity).scaleb(-6) if micro else Decimal(quantity), unit=unit,
@@ -110,11 +113,10 @@ def load_spans(session: Session, org_ids: set[uuid.UUID] | None, start: datetime
             provider_id=text(provider_id), user_id=text(user_id),
             attributes=shape(attributes), plan_id=plan_of(allocation_id, offering_id),
             span_ids=span_ids))
-    for (span_id, project_id, kind, resource_id, meter, quantity, unit, started_at,
-         ended_at, offering_id, provider_id, user_id, attributes, allocation_id,
-         org_id) in singles:
-        found[org_id].append(Span(
-            id=str(span_id), project_id=str(text(project_id)), resource_kind=kind,
+    for (one_id, project_id, kind, resource_id, meter, quantity, unit, started_at,
+         ended_at, offering_id, provider_id, user_id, attributes, allocation_id) in singles:
+        found[org_of[project_id]].append(Span(
+            id=str(one_id), project_id=str(text(project_id)), resource_kind=kind,
             resource_id=resource_id, meter=meter, quantity=quantity, unit=unit,
             started_at=started_at, ended_at=ended_at, offering_id=text(offering_id),
             provider_id=text(provider_id), user_id=text(user_id),
@@ -123,7 +125,21 @@ def load_spans(session: Session, org_ids: set[uuid.UUID] | None, start: datetime
 
 
 def _of_orgs(stmt: Select[Any], org_ids: set[uuid.UUID] | None) -> Select[Any]:
-    return stmt if org_ids is None else stmt.where(Project.organization_id.in_(org_ids))
+    if org_ids is None:
+        return stmt
+    return stmt.where(UsageSpan.project_id.in_(
+        select(Project.id).where(Project.organization_id.in_(org_ids))))
+
+
+def _orgs_of(session: Session, project_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """Each project's sponsoring organization."""
+    found: dict[uuid.UUID, uuid.UUID] = {}
+    ordered = sorted(project_ids)
+    for start in range(0, len(ordered), 500):
+        found.update((project_id, org_id) for project_id, org_id in session.execute(
+            select(Project.id, Project.organization_id).where(
+                Project.id.in_(ordered[start:start + 500]))))
+    return found
 
 
 def _summed_columns(micro: bool) -> list[ColumnElement[Any]]:
@@ -134,18 +150,15 @@ def _summed_columns(micro: bool) -> list[ColumnElement[Any]]:
     return [*OWNER, func.min(UsageSpan.started_at).label("started_at"),
             func.max(UsageSpan.ended_at).label("ended_at"), SHAPE.label("shape"),
             type_coerce(quantity, NullType()).label("quantity"),
-            func.aggregate_strings(_id_text(micro), ",").label("ids")]
+            func.aggregate_strings(cast(UsageSpan.id, String), ",").label("ids")]
 
 
-def _id_text(sqlite: bool) -> ColumnElement[Any]:
-    """A span's id as ``str(uuid)`` writes it (SQLite keeps 32 bare hex digits)."""
-    text: ColumnElement[Any] = cast(UsageSpan.id, String)
+def _id_of(sqlite: bool) -> Callable[[str], str]:
+    """A span's id as ``str(uuid)`` writes it, from its text in the database (SQLite
+    keeps 32 bare hex digits; PostgreSQL writes the dashes already)."""
     if not sqlite:
-        return text
-    dashed: ColumnElement[Any] = func.substr(text, 1, 8)
-    for start, length in ((9, 4), (13, 4), (17, 4), (21, 12)):
-        dashed = dashed.concat("-").concat(func.substr(text, start, length))
-    return dashed
+        return str
+    return lambda h: f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _texts() -> Callable[[uuid.UUID | None], str | None]:

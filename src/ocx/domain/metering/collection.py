@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ocx.domain.actor import SYSTEM
 from ocx.domain.allocations.models import Allocation
 from ocx.domain.marketplace.models import Offering
+from ocx.domain.metering.bulk import collector_paused
 from ocx.domain.metering.ingest import Ingested, Owner, checkpoint, ingest
 from ocx.domain.metering.models import OpenInterval, UsageCursor
 from ocx.domain.operations import service as operations
@@ -87,6 +88,12 @@ def record_batch(session: Session, offering: Offering, events: list[UsageEvent],
                  position: dict[str, Any], until: datetime) -> Ingested:
     """Ingest a collector's batch and move the offering's cursor, in the caller's
     transaction; open intervals are checkpointed at each month start crossed."""
+    with collector_paused():
+        return _record(session, offering, events, position, until)
+
+
+def _record(session: Session, offering: Offering, events: list[UsageEvent],
+            position: dict[str, Any], until: datetime) -> Ingested:
     cursor = _cursor(session, offering)
     owners = owners_of(session, offering)
     total = Ingested()
@@ -96,9 +103,9 @@ def record_batch(session: Session, offering: Offering, events: list[UsageEvent],
     for boundary in month_starts(after, until):
         before = [e for e in remaining if e.at < boundary]
         remaining = remaining[len(before):]
-        total += ingest(session, offering.provider_id, owners, before)
+        total += ingest(session, offering.provider_id, owners, before, in_order=True)
         checkpoint(session, boundary, offering_id=offering.id)
-    total += ingest(session, offering.provider_id, owners, remaining)
+    total += ingest(session, offering.provider_id, owners, remaining, in_order=True)
     cursor.position, cursor.collected_until = position, until
     return total
 

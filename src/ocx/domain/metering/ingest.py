@@ -10,7 +10,7 @@ crashed before committing its cursor, two workers racing — changes nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -106,10 +106,10 @@ def _insert(session: Session, table: Any) -> Insert:
     return cast(Insert, dialect.insert(table))
 
 
-def known_events(session: Session, events: Iterable[UsageEvent]) -> set[str]:
-    """The ids of ``events`` ingested before: in the ledger (events that closed no span)
-    or as a span's ``source_event_id`` (the events that closed one, at its end)."""
-    rows = {e.source_event_id: e.at for e in events}
+def known_events(session: Session, rows: Mapping[str, datetime]) -> set[str]:
+    """Which event ids (each with its event's time) were ingested before: in the ledger
+    (events that closed no span) or as a span's ``source_event_id`` (the events that
+    closed one, at its end)."""
     if not rows:
         return set()
     return (_known(session, EVENTS.c.source_event_id, EVENTS.c.at, rows)
@@ -274,7 +274,7 @@ class _Applier:
 
 
 def ingest(session: Session, provider_id: uuid.UUID, owners: Mapping[str, Owner],
-           events: Sequence[UsageEvent]) -> Ingested:
+           events: Sequence[UsageEvent], *, in_order: bool = False) -> Ingested:
     """Apply ``events`` (one provider's, each resource's in time order) to the open
     intervals, writing a span for every interval an event closes.
 
@@ -284,23 +284,25 @@ def ingest(session: Session, provider_id: uuid.UUID, owners: Mapping[str, Owner]
     (a resource created, an unattributed tenant's) go to the ledger, ``usage_events``.
     Two workers writing the same new event collide on one of these unique keys: one
     transaction fails, its operation is retried and then finds the event known.
+    ``in_order``: the events are sorted by time already.
     """
     if not events:
         return Ingested()
-    seen = known_events(session, events)
-    fresh = []
-    for event in sorted(events, key=lambda e: e.at):
+    times = {e.source_event_id: e.at for e in events}
+    seen = known_events(session, times)
+    fresh, keys = [], set()
+    for event in events if in_order else sorted(events, key=lambda e: e.at):
         if event.source_event_id not in seen:
             seen.add(event.source_event_id)  # a repeat within the batch counts once
             fresh.append(event)
-    keys = {(e.resource_kind, e.resource_id) for e in fresh}
+            keys.add((event.resource_kind, event.resource_id))
     applier = _Applier(session, provider_id, owners, _load_open(session, provider_id, keys))
     unattributed = sum(not applier.apply(event) for event in fresh)
     applier.write(session)
+    closed = applier.closed
     BulkInsert(session, EVENTS, ("source_event_id", "at")).execute(
-        [(e.source_event_id, e.at) for e in fresh if e.source_event_id not in applier.closed])
-    return Ingested(events=len(fresh) - unattributed,
-                    duplicates=len({e.source_event_id for e in events}) - len(fresh),
+        [(e.source_event_id, e.at) for e in fresh if e.source_event_id not in closed])
+    return Ingested(events=len(fresh) - unattributed, duplicates=len(times) - len(fresh),
                     unattributed=unattributed, spans=len(applier.spans))
 
 
