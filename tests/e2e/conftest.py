@@ -1,4 +1,13 @@
-"""The real app under uvicorn on a free loopback port, and Debian's Chromium driven by Playwright.
+"""``ocx serve`` on a free loopback port, and Debian's Chromium driven by Playwright.
+
+Each live server is a real ``ocx serve`` process (the venv's ``ocx`` console script),
+configured through ``OCX_*`` environment variables the way ``make run`` configures it, on
+a SQLite file in the test's temporary directory, with its embedded worker threads on:
+operations run in the server, as in ``make run``. The test process may open its own
+:class:`~ocx.runtime.Runtime` on the same settings to seed data through domain services:
+SQLite in WAL mode serves both processes, and the task broker is a SQLite file too
+(``make run``'s default), so operations the test process journals wake the server's
+workers at once (the workers' periodic sweep would find them anyway).
 
 Playwright brings only its driver: the browser is Debian's ``/usr/bin/chromium``
 (``make test`` installs it). Never run ``playwright install``: it downloads a browser.
@@ -6,22 +15,27 @@ Playwright brings only its driver: the browser is Debian's ``/usr/bin/chromium``
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import signal
 import socket
-import threading
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
+import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 
-from ocx.api.app import create_app
-from ocx.config import Environment, Settings
-from ocx.demo import seed
-from ocx.persistence.db import make_engine
+from ocx.config import Settings
+from ocx.drivers.notifier.base import Notification
+from ocx.drivers.notifier.fake import read_spool
 from ocx.persistence.migrate import upgrade
 from ocx.runtime import Runtime, build_runtime
 from tests.support.world import World, build_world
@@ -32,83 +46,217 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# The console script installed next to this interpreter (``pip install -e .``).
+OCX = Path(sys.executable).with_name("ocx")
+ADMIN_EMAIL = "admin@example.org"  # the Makefile's ADMIN_EMAIL
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 15.0
+FAILED: pytest.StashKey[bool] = pytest.StashKey()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestReport, None]:
+    """Remember whether a test failed, for the server fixtures' teardown (they keep the log)."""
+    outcome = yield
+    if outcome.get_result().failed:
+        item.stash[FAILED] = True
+
+
+def server_env(directory: Path) -> dict[str, str]:
+    """The environment of an OCX server whose files live in ``directory``: this process's
+    environment without its ``OCX_*`` variables, plus the settings of the e2e server."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("OCX_")}
+    env.update({
+        "OCX_ENVIRONMENT": "test",
+        "OCX_SECRET_KEY": "e2e-secret-key-0123456789abcdef",
+        "OCX_COOKIE_SECURE": "false",  # plain http on loopback, as `make run`
+        "OCX_DATABASE_URL": f"sqlite:///{directory / 'ocx.db'}",
+        "OCX_TASK_BROKER_URL": f"sqlite:///{directory / 'tasks.db'}",
+        "OCX_WORKERS": "2",
+        "OCX_WORKER_SHUTDOWN_TIMEOUT_S": "5",
+        # Mail lands in files the test reads (another process cannot see the server's memory).
+        "OCX_NOTIFIER_DRIVER": "fake",
+        "OCX_NOTIFIER_SETTINGS": json.dumps({"spool_dir": str(directory / "mail")}),
+    })
+    return env
+
+
+def settings_of(env: dict[str, str]) -> Settings:
+    """The settings a process started with ``env`` reads."""
+    with mock.patch.dict(os.environ, env, clear=True):
+        return Settings()
+
+
+def ocx_command(*args: str) -> list[str]:
+    """The command line of ``ocx ARGS``; fails the test if the console script is missing."""
+    if not OCX.exists():
+        pytest.fail(f"{OCX} is missing: install OCX in this environment (make venv)",
+                    pytrace=False)
+    return [str(OCX), *args]
+
+
+def run_ocx(args: list[str], env: dict[str, str], directory: Path) -> str:
+    """Run ``ocx ARGS`` to completion in ``directory``; its standard output. Fails the test
+    with the command's output if it fails."""
+    done = subprocess.run(ocx_command(*args), env=env, cwd=directory, capture_output=True,
+                          text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        pytest.fail(f"`ocx {' '.join(args)}` exited with {done.returncode}:\n"
+                    f"{done.stdout}{done.stderr}", pytrace=False)
+    return done.stdout
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """One ``ocx serve`` process on a free loopback port, its output in ``server.log``."""
+
+    def __init__(self, env: dict[str, str], directory: Path) -> None:
+        self.env, self.directory = env, directory
+        self.log = directory / "server.log"
+        self.url = ""
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server; it gets ready while the caller goes on (see :meth:`wait_ready`)."""
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                ocx_command("serve", "--host", "127.0.0.1", "--port", str(port)),
+                env=self.env, cwd=self.directory, stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def wait_ready(self) -> str:
+        """The server's URL once its health endpoint answers. Fails the test with the
+        server's log if it exits or takes too long."""
+        for _attempt in range(3):
+            problem = self._ready_or_why_not()
+            if problem is None:
+                return self.url
+            if "address already in use" not in self.log.read_text():
+                break
+            self.start()  # another process took the port in between: try another one
+        self.stop()
+        pytest.fail(f"`ocx serve` {problem}; its log:\n{self.log.read_text()}", pytrace=False)
+
+    def _ready_or_why_not(self) -> str | None:
+        assert self.process is not None
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return f"exited with {self.process.returncode}"
+            try:
+                if httpx.get(f"{self.url}/api/v1/health", timeout=2).status_code == 200:
+                    return None
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        return f"did not answer {self.url}/api/v1/health within {START_TIMEOUT_S:.0f} s"
+
+    def stop(self) -> bool:
+        """SIGTERM (uvicorn stops; its workers finish what they run), SIGKILL after a while;
+        whether the server was running and stopped cleanly on SIGTERM."""
+        process = self.process
+        if process is None:
+            return True
+        if process.poll() is not None:
+            return False  # it exited on its own
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            return False
+        # uvicorn re-raises the signal it caught once it has shut down
+        return process.returncode in (0, -signal.SIGTERM)
+
+
+@contextmanager
+def serving(env: dict[str, str], directory: Path,
+            request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
+    """A started ``ocx serve`` (call ``wait_ready``), never left running afterwards; its
+    log is kept as test-artifacts/<test>-server.log if the test or the server failed."""
+    server = ServerProcess(env, directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        clean = server.stop()
+        if not clean or request.node.stash.get(FAILED, False):
+            ARTIFACTS.mkdir(exist_ok=True)
+            shutil.copy(server.log, ARTIFACTS / f"{request.node.name}-server.log")
 
 
 @dataclass
 class LiveServer:
-    """An OCX server on loopback and the world it was seeded with."""
+    """An ``ocx serve`` process on loopback and the world it was seeded with."""
 
     url: str
     world: World
-    runtime: Runtime  # the server's own: tests seed data through domain services with it
+    runtime: Runtime  # on the server's database: tests seed data through domain services
+    directory: Path
 
-
-def _serve_in_thread(server: uvicorn.Server, sock: socket.socket) -> threading.Thread:
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    return thread
-
-
-def _migrated_runtime(database: Path) -> Runtime:
-    """A test runtime on a new, migrated SQLite database at ``database``."""
-    settings = Settings(environment=Environment.TEST, database_url=f"sqlite:///{database}",
-                        secret_key="e2e-secret-key-0123456789abcdef", workers=0,
-                        task_broker_url="memory://", cookie_secure=False)
-    runtime = build_runtime(settings, make_engine(settings.database_url))
-    upgrade(runtime.engine)
-    return runtime
+    def mail(self, recipient: str, subject: str, timeout_s: float = 20.0) -> Notification:
+        """The one notification to ``recipient`` whose subject starts with ``subject``,
+        once the server's workers have sent it."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            found = [n for n in read_spool(self.directory / "mail")
+                     if n.recipient == recipient and n.subject.startswith(subject)]
+            if found or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert len(found) == 1, f"{len(found)} notification(s) {subject!r} to {recipient}"
+        return found[0]
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """OCX on SQLite in a temporary directory, served by uvicorn on a free port."""
-    runtime = _migrated_runtime(tmp_path / "ocx.db")
-    world = build_world(runtime)
-    with _served(runtime) as url:
-        yield LiveServer(url=url, world=world, runtime=runtime)
+def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """``ocx serve`` on a new SQLite database holding the tests' world."""
+    env = server_env(tmp_path)
+    runtime = build_runtime(settings_of(env))
+    try:
+        upgrade(runtime.engine)  # what `ocx db upgrade` runs, without starting another Python
+        with serving(env, tmp_path, request) as server:
+            world = build_world(runtime)  # while the server starts
+            yield LiveServer(url=server.wait_ready(), world=world, runtime=runtime,
+                             directory=tmp_path)
+    finally:
+        runtime.close()
 
 
 @dataclass
 class DemoServer:
-    """An OCX server on loopback seeded with the demo of `make run` (``ocx.demo.seed``)."""
+    """An ``ocx serve`` process on loopback with the demo of `make run` (``ocx demo seed``)."""
 
     url: str
-    runtime: Runtime
+    runtime: Runtime  # on the server's database, to read what the pages should show
     accounts: dict[str, str]  # role -> email, as `ocx demo seed` prints them
     password: str
 
 
-@contextmanager
-def _served(runtime: Runtime) -> Iterator[str]:
-    """The app of ``runtime`` served by uvicorn on a free loopback port; its URL. The
-    server stops and the runtime closes afterwards."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime=runtime), log_config=None,
-                                           access_log=False, lifespan="on"))
-    thread = _serve_in_thread(server, sock)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        sock.close()
-        runtime.close()
-
-
 @pytest.fixture
-def demo_server(tmp_path: Path) -> Iterator[DemoServer]:
-    """OCX on SQLite with the demo seeded by the same function `make run` calls."""
-    runtime = _migrated_runtime(tmp_path / "demo.db")
-    result = seed(runtime)
-    with _served(runtime) as url:
-        yield DemoServer(url=url, runtime=runtime, accounts=result.accounts,
-                         password=result.password)
+def demo_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[DemoServer]:
+    """What `make run` runs, through the CLI: db upgrade, admin bootstrap, demo seed, serve."""
+    env = server_env(tmp_path)
+    run_ocx(["db", "upgrade"], env, tmp_path)
+    run_ocx(["admin", "bootstrap", "--email", ADMIN_EMAIL, "--if-missing", "-o", "json"],
+            env, tmp_path)
+    demo = json.loads(run_ocx(["demo", "seed", "-o", "json"], env, tmp_path))
+    assert demo["created"], demo
+    runtime = build_runtime(settings_of(env))
+    try:
+        with serving(env, tmp_path, request) as server:
+            yield DemoServer(url=server.wait_ready(), runtime=runtime, accounts=demo["accounts"],
+                             password=demo["password"])
+    finally:
+        runtime.close()
 
 
 @pytest.fixture

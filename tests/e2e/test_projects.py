@@ -1,40 +1,25 @@
 """A PI requests an allocation in a real browser and watches it become active.
 
-The live server runs no worker (``workers=0``); this test starts the same embedded Huey
-consumer ``ocx serve`` starts in its lifespan (``ocx.workers.runner.build_consumer``,
-threads inside the server's process, on the server's own runtime and in-memory queue),
-so operations run exactly as in the single-process product.
+The live server is ``ocx serve`` with its worker threads on: the allocation is
+provisioned on the fake cloud by the server's own workers, as in ``make run``.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from ocx.workers.runner import build_consumer
 from tests.e2e.conftest import LiveServer
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery staple"
 COMPONENTS = [{"name": "cores", "unit": "core", "max": 64, "default": 4},
               {"name": "ram_mib", "unit": "MiB", "max": 262144, "default": 8192}]
-
-
-@pytest.fixture
-def embedded_workers(live_server: LiveServer) -> Iterator[None]:
-    """Worker threads in the live server's process, as ``ocx serve`` runs them."""
-    consumer = build_consumer(live_server.runtime, threads=1, periodic=True, embedded=True)
-    consumer.start()
-    try:
-        yield
-    finally:
-        consumer.stop(graceful=True)
 
 
 def _api(live_server: LiveServer, who: str, method: str, path: str,
@@ -69,8 +54,7 @@ def _sign_in(page: Page, url: str, email: str) -> None:
 
 
 def test_pi_requests_an_allocation_and_sees_it_become_active(
-        live_server: LiveServer, embedded_workers: None, browser: BrowserContext,
-        artifacts: Path) -> None:
+        live_server: LiveServer, browser: BrowserContext, artifacts: Path) -> None:
     _seed_market(live_server)
     url = live_server.url
     page = browser.new_page()
@@ -92,7 +76,7 @@ def test_pi_requests_an_allocation_and_sees_it_become_active(
     expect(page).to_have_url(re.compile(r"/allocations/[0-9a-f-]{36}$"))
     expect(page.get_by_text("Allocation requested and approved")).to_be_visible()
     status = page.locator("#allocation-status")
-    # htmx polls the state every 2 s; the worker thread provisions it on the fake cloud.
+    # htmx polls the state every 2 s; the server's workers provision it on the fake cloud.
     expect(status.locator(".badge")).to_have_text("active", timeout=20_000)
     expect(page.get_by_role("button", name="Issue new credentials")).to_be_visible()
     page.screenshot(path=artifacts / "e2e-allocation-active.png", full_page=True)

@@ -1,7 +1,9 @@
-"""A provider's admin sees a pending allocation request in a real browser and approves it."""
+"""A provider's admin sees a pending allocation request in a real browser and approves it;
+the server's workers then provision it on the fake cloud."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,8 +28,9 @@ def _call(server: LiveServer, who: str, method: str, path: str, body: Any,
     return response.json()
 
 
-def _seed(server: LiveServer) -> None:
-    """org-b sells cloudb:compute and lends node bn1; proj-a asks for compute."""
+def _seed(server: LiveServer) -> str:
+    """org-b sells cloudb:compute and lends node bn1; proj-a asks for compute (the id of
+    that allocation)."""
     _call(server, "operator", "POST", "/providers",
           {"organization": "org-b", "name": "cloudb", "display_name": "Cloud B"})
     _call(server, "admin_b", "POST", "/offerings", {
@@ -49,16 +52,26 @@ def _seed(server: LiveServer) -> None:
     _call(server, "pi_a", "POST", "/leases", {
         "offer": offer["id"], "project": server.world.project_ids["a"],
         "ends_at": ends.isoformat()})
-    _call(server, "pi_a", "POST", "/allocations", {
+    allocation = _call(server, "pi_a", "POST", "/allocations", {
         "project": server.world.project_ids["a"], "offering": "cloudb:compute",
         "quota": {"cores": 16}, "justification": "protein folding runs"})
     _call(server, "admin_b", "PATCH", "/users/me", {"password": PASSWORD}, status=200)
+    return str(allocation["id"])
+
+
+def _wait_for_state(server: LiveServer, allocation: str, state: str,
+                    timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while (now := _call(server, "pi_a", "GET", f"/allocations/{allocation}", None,
+                        status=200)["state"]) != state:
+        assert time.monotonic() < deadline, f"the allocation is still {now}, not {state}"
+        time.sleep(0.2)
 
 
 def test_provider_admin_approves_a_pending_request(live_server: LiveServer,
                                                    browser: BrowserContext,
                                                    artifacts: Path) -> None:
-    _seed(live_server)
+    allocation = _seed(live_server)
     admin = live_server.world["admin_b"]
     page = browser.new_page()
     problems: list[str] = []
@@ -88,8 +101,11 @@ def test_provider_admin_approves_a_pending_request(live_server: LiveServer,
     expect(page.get_by_text("Nothing waits for your decision.")).to_be_visible()
     page.screenshot(path=artifacts / "e2e-provider-approved.png", full_page=True)
 
+    _wait_for_state(live_server, allocation, "active")  # the server's workers provisioned it
     page.get_by_role("link", name="Compute", exact=True).click()
     expect(page.get_by_role("heading", name="Plans and prices")).to_be_visible()
-    expect(page.get_by_role("cell", name="provisioning")).to_be_visible()
+    allocations = page.get_by_role("region", name="Allocations")
+    expect(allocations.get_by_role("row").filter(has_text="org-a:proj-a").locator(".badge")
+           ).to_have_text("active")
     page.screenshot(path=artifacts / "e2e-provider-offering.png", full_page=True)
     assert problems == []
