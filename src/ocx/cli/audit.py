@@ -19,6 +19,14 @@ def list_events(
     action: Annotated[str | None, typer.Option(
         help="only this action, e.g. project.create or member.add")] = None,
     target_id: Annotated[str | None, typer.Option(help="only changes to this object id")] = None,
+    target_type: Annotated[str | None, typer.Option(
+        help="only changes to this kind of object, e.g. project or invoice")] = None,
+    by: Annotated[str | None, typer.Option(
+        "--by", help="only changes by actors whose email contains this (any case)")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="only changes at or after this time, e.g. 2026-11-01T00:00:00Z")] = None,
+    until: Annotated[str | None, typer.Option(
+        help="only changes before this time, e.g. 2026-12-01T00:00:00Z")] = None,
     limit: Annotated[int, typer.Option(min=1, help="show at most this many")] = 100,
     oldest_first: Annotated[bool, typer.Option(
         "--oldest-first", help="start from the oldest change instead of the newest")] = False,
@@ -27,4 +35,5 @@ def list_events(
     """List changes, newest first (operators: all; org admins: their organizations')."""
     order = "oldest" if oldest_first else "newest"
     call_api(lambda c: collect(c.list_audit_events, limit, action=action, target_id=target_id,
-                               order=order), output, COLUMNS)
+                               order=order, actor=by, target_type=target_type, since=since,
+                               until=until), output, COLUMNS)

@@ -324,12 +324,16 @@ class OcxClient(MarketplaceCalls, BaremetalCalls, UsageCalls, BillingCalls, Onbo
 
     def list_audit_events(self, *, action: str | None = None, target_id: str | None = None,
                           organization_id: uuid.UUID | str | None = None,
-                          order: str = "oldest",
+                          order: str = "oldest", actor: str | None = None,
+                          target_type: str | None = None, since: str | None = None,
+                          until: str | None = None,
                           cursor: str | None = None, limit: int | None = None
                           ) -> Page[AuditEvent]:
-        """One page of the audit trail, ``oldest`` or ``newest`` first."""
+        """One page of the audit trail, ``oldest`` or ``newest`` first, narrowed by
+        action, target, actor (part of its label) and time range [since, until)."""
         return self._page(Page[AuditEvent], "audit", cursor, limit, action=action,
-                          target_id=target_id, organization_id=organization_id, order=order)
+                          target_id=target_id, organization_id=organization_id, order=order,
+                          actor=actor, target_type=target_type, since=since, until=until)
 
     # --- single sign-on (device login for `ocx login --sso`) -----------------------------
 

@@ -97,6 +97,10 @@ def test_org_members_deletes_and_audit(ocx: Run) -> None:
     assert ocx("org", "show", "acme").stderr == "error: organization not found\n"
     events = _json(ocx("audit", "list", "--action", "organization.create", "-o", "json"))
     assert [e["changes"]["name"] for e in events] == ["acme"]
+    deleted = _json(ocx("audit", "list", "--target-type", "organization", "--by", "OPERATOR",
+                        "--since", events[0]["created_at"], "-o", "json"))
+    assert {e["action"] for e in deleted} >= {"organization.create", "organization.delete"}
+    assert _json(ocx("audit", "list", "--by", "nobody-like-this", "-o", "json")) == []
     table = ocx("org", "list")
     assert table.exit_code == 0 and "acme" not in table.stdout
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -12,6 +13,7 @@ from ocx.api.pages import PageOut, page_out
 from ocx.domain.audit import service
 from ocx.domain.audit.schemas import AuditEventPublic
 from ocx.domain.policy import Action
+from ocx.errors import InvalidInput
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -24,10 +26,27 @@ def list_audit_events(
     organization_id: uuid.UUID | None = None,
     order: Annotated[Literal["oldest", "newest"], Query(
         description="oldest first (default) or newest first")] = "oldest",
+    actor_contains: Annotated[str | None, Query(
+        alias="actor", max_length=320,
+        description="only changes by actors whose label contains this (any case)")] = None,
+    target_type: Annotated[str | None, Query(max_length=63, description=(
+        "only changes to this kind of object, e.g. project or invoice"))] = None,
+    since: Annotated[datetime | None, Query(
+        description="only changes at or after this time (ISO 8601, with its zone)")] = None,
+    until: Annotated[datetime | None, Query(
+        description="only changes before this time (ISO 8601, with its zone)")] = None,
 ) -> PageOut[AuditEventPublic]:
-    """Changes (operators: all; org admins: their organizations')."""
+    """Changes (operators: all; org admins: their organizations'), narrowed by action,
+    target, actor and time range; the dashboard's audit search is the same query."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.utcoffset() is None:
+            raise InvalidInput(f"{name}: give a time zone, e.g. 2026-11-01T00:00:00Z")
+    if since is not None and until is not None and until <= since:
+        raise InvalidInput("until must come after since")
+    search = service.AuditSearch(actor=actor_contains, target_type=target_type,
+                                 since=since, until=until)
     found = service.list_events(session, actor, cursor=page.cursor, limit=page.limit,
                                 action=action, target_id=target_id,
                                 organization_id=organization_id,
-                                newest_first=order == "newest")
+                                newest_first=order == "newest", search=search)
     return page_out(found, AuditEventPublic.model_validate)
