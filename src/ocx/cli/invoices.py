@@ -99,11 +99,14 @@ def export(
                    ] = "csv",
     out: Annotated[Path | None, typer.Option(
         "--out", help="write to this file (default: standard output)")] = None,
+    project: Annotated[str | None, typer.Option(
+        help="only this project's part (ORG:PROJECT or id): a PI may export their own")
+                       ] = None,
 ) -> None:
     """Print an invoice's lines as CSV, or write it as PDF."""
     with connect() as client:
-        data = (client.export_invoice_pdf(invoice) if fmt == "pdf"
-                else client.export_invoice(invoice, fmt).encode())
+        data = (client.export_invoice_pdf(invoice, project) if fmt == "pdf"
+                else client.export_invoice(invoice, fmt, project).encode())
     if out is not None:
         out.write_bytes(data)
         typer.echo(f"wrote {out} ({len(data)} bytes)")

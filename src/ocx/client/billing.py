@@ -99,13 +99,16 @@ class BillingCalls:
         """One project's page of an invoice."""
         return self._read(ProjectSummary, "GET", f"invoices/{invoice}/projects/{project}")
 
-    def export_invoice(self: _Transport, invoice: str, fmt: str = "csv") -> str:
-        """The invoice's lines as CSV text (``csv`` or ``focus`` columns)."""
-        return self._send("GET", f"invoices/{invoice}/export", params={"format": fmt}).text
+    def export_invoice(self: _Transport, invoice: str, fmt: str = "csv",
+                       project: str | None = None) -> str:
+        """The invoice's lines (only ``project``'s, if given) as CSV text (``csv`` or
+        ``focus`` columns)."""
+        return self._send("GET", _export_path(invoice, project), params={"format": fmt}).text
 
-    def export_invoice_pdf(self: _Transport, invoice: str) -> bytes:
-        """The invoice as PDF: one page per project."""
-        return self._send("GET", f"invoices/{invoice}/export",
+    def export_invoice_pdf(self: _Transport, invoice: str, project: str | None = None
+                           ) -> bytes:
+        """The invoice as PDF: one page per project (only ``project``'s, if given)."""
+        return self._send("GET", _export_path(invoice, project),
                           params={"format": "pdf"}).content
 
     def showback(self: _Transport, period: str, by: str = "project") -> list[ShowbackRow]:
@@ -120,3 +123,9 @@ class BillingCalls:
     def set_budget(self: _Transport, project: str, body: dict[str, Any]) -> BudgetPublic:
         """Set a project's monthly budget and alert thresholds."""
         return self._read(BudgetPublic, "PUT", f"projects/{project}/budget", body)
+
+
+def _export_path(invoice: str, project: str | None) -> str:
+    """The export of a whole invoice, or of one project's part of it."""
+    return f"invoices/{invoice}/export" if project is None \
+        else f"invoices/{invoice}/projects/{project}/export"

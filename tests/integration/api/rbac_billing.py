@@ -80,6 +80,8 @@ BILLING_CASES: dict[str, Case] = {
     "invoice.read/export": Case("GET", INV + "/export", only("admin"), setup=_invoice),
     "invoice.summary": Case("GET", INV + "/projects/{project}", only("admin", "pi"),
                             setup=_invoice),
+    "invoice.summary/export": Case("GET", INV + "/projects/{project}/export",
+                                   only("admin", "pi"), setup=_invoice),
     "invoice.finalize": Case("POST", INV + "/finalize", only(), setup=_invoice),
     "invoice.correct": Case("POST", INV + "/credit-notes", only(), setup=_final,
                             body=lambda w, s: {"reason": "goodwill", "lines": [

@@ -44,6 +44,14 @@ def test_price_book_and_invoice_commands(ocx: Run, world: World,
     csv = ocx("invoice", "export", invoice["id"], "--format", "csv",
               token=world["admin_a"].token)
     assert csv.exit_code == 0 and csv.output.startswith("invoice_id,period,organization")
+    mine = ocx("invoice", "export", invoice["id"], "--format", "csv", "--project",
+               october["project"], token=world["pi_a"].token)
+    assert mine.exit_code == 0, mine.output
+    header, *rows = mine.output.splitlines()
+    assert header == csv.output.splitlines()[0] and rows
+    assert set(rows) < set(csv.output.splitlines())  # only their project's lines
+    whole = ocx("invoice", "export", invoice["id"], "--format", "csv", token=world["pi_a"].token)
+    assert whole.exit_code == 1  # the whole invoice is the organization's
     note = ocx("invoice", "credit-note", invoice["id"], "--reason", "slow disks",
                "--project", october["project"], "--amount", "5.25", "-o", "json")
     assert note.exit_code == 0 and json.loads(note.output)["total"] == "-5.25"

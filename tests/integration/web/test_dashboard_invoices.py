@@ -80,7 +80,8 @@ def test_another_organization_never_sees_the_invoice(client: TestClient, world: 
         for path in (f"/invoices/{b}", f"/invoices/{b}/export?format=csv",
                      f"/invoices/{b}/export?format=pdf",
                      f"/invoices/{b}/projects/{world.project_ids['b']}",
-                     f"/invoices/{b}/projects/{world.project_ids['b']}/export"):
+                     f"/invoices/{b}/projects/{world.project_ids['b']}/export",
+                     f"/invoices/{b}/projects/{world.project_ids['b']}/export?format=csv"):
             answer = client.get(path)
             assert answer.status_code == 404, (who, path)
             assert "secret-b" not in answer.text
@@ -96,11 +97,21 @@ def test_pi_sees_and_downloads_their_project_page_only(client: TestClient, world
     assert page.status_code == 200, page.text
     assert "You see the pages of the projects you lead" in page.text
     assert "s1" in page.text and "Total" in page.text
-    assert "export?format=csv" not in page.text
+    assert f"/invoices/{a['id']}/export?format=csv" not in page.text  # not the whole one
     assert client.get(f"/invoices/{a['id']}/export?format=csv").status_code == 404
     pdf = client.get(f"/invoices/{a['id']}/projects/{project}/export")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     assert pdf.headers["content-type"] == "application/pdf"
+    assert f"/invoices/{a['id']}/projects/{project}/export?format=csv" in page.text
+    csv = client.get(f"/invoices/{a['id']}/projects/{project}/export?format=csv")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    header, *rows = csv.text.splitlines()
+    assert header.startswith("invoice_id,period,organization,project") and rows
+    assert all(",proj-a," in row for row in rows)
+    focus = client.get(f"/invoices/{a['id']}/projects/{project}/export?format=focus")
+    assert focus.status_code == 200 and "BilledCost" in focus.text.splitlines()[0]
+    bad = client.get(f"/invoices/{a['id']}/projects/{project}/export?format=xls")
+    assert bad.status_code == 422 and "is not one of csv, focus, pdf" in bad.text
     sign_in_as(client, world, "member_a")
     assert "No invoices" in client.get("/invoices").text
     assert client.get(f"/invoices/{a['id']}").status_code == 404

@@ -95,6 +95,25 @@ def export_invoice(invoice: uuid.UUID, actor: ActorDep, session: SessionDep,
     return Response(text, media_type="text/csv; charset=utf-8")
 
 
+@router.get("/{invoice}/projects/{project}/export", response_class=Response,
+            responses={200: {"description": "one project's lines, one a row, with a header "
+                             "row; or (format=pdf) its page",
+                             "content": {"text/csv": {"schema": {"type": "string"}},
+                                         "application/pdf": {"schema": {
+                                             "type": "string", "format": "binary"}}}}},
+            **declares(Action.INVOICE_SUMMARY))
+def export_project_page(invoice: uuid.UUID, project: ProjectRef, actor: ActorDep,
+                        session: SessionDep, format: ExportFormat = ExportFormat.CSV
+                        ) -> Response:
+    """One project's part of an invoice (its organization's admins and its PI): its lines
+    as CSV or FOCUS 1.x columns, or its one-page summary as PDF (``format=pdf``)."""
+    if format is ExportFormat.PDF:
+        return Response(pdf.project_pdf(session, actor, invoice, project),
+                        media_type="application/pdf")
+    text = exports.project_export(session, actor, invoice, project, format)
+    return Response(text, media_type="text/csv; charset=utf-8")
+
+
 @reports_router.get("/showback", response_model=list[schemas.ShowbackRow],
                     **declares(Action.REPORT_SHOWBACK))
 def showback(actor: ActorDep, session: SessionDep, period: PeriodQuery,

@@ -10,13 +10,16 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from ocx.domain import policy
 from ocx.domain.actor import Actor
 from ocx.domain.billing import invoices
 from ocx.domain.billing.commitments import RESOURCE_KIND
 from ocx.domain.billing.models import Invoice, InvoiceLine
 from ocx.domain.billing.states import ExportFormat
 from ocx.domain.identity.models import Project
-from ocx.errors import InvalidInput
+from ocx.domain.identity.service import find_project
+from ocx.domain.policy import Action
+from ocx.errors import InvalidInput, NotFound
 
 CSV_COLUMNS = ("invoice_id", "period", "organization", "project", "resource_kind",
                "resource_id", "meter", "component", "quantity", "unit", "unit_price",
@@ -70,14 +73,38 @@ def _focus_row(invoice: Invoice, org: str, projects: dict[str, str], line: Invoi
 def export(session: Session, actor: Actor, invoice_id: uuid.UUID, fmt: ExportFormat) -> str:
     """The invoice's lines as CSV text in ``fmt`` (whoever may read the invoice); PDF is
     ``ocx.domain.billing.pdf``."""
+    _text_only(fmt)
+    invoice = invoices.get(session, actor, invoice_id)
+    return _lines_text(session, invoice, invoice.lines, fmt)
+
+
+def project_export(session: Session, actor: Actor, invoice_id: uuid.UUID, project_ref: str,
+                   fmt: ExportFormat) -> str:
+    """One project's lines of an invoice as CSV text in ``fmt``: for whoever may read
+    that project's page (operators, the organization's admins, the project's PI)."""
+    _text_only(fmt)
+    invoice = invoices.find_invoice(session, invoice_id)
+    project = find_project(session, project_ref)
+    if project.organization_id != invoice.organization_id:
+        raise NotFound("project not found on this invoice")
+    policy.authorize(actor, Action.INVOICE_SUMMARY,
+                     invoices.invoice_target(invoice, project.id))
+    return _lines_text(session, invoice,
+                       [line for line in invoice.lines if line.project_id == project.id], fmt)
+
+
+def _text_only(fmt: ExportFormat) -> None:
     if fmt is ExportFormat.PDF:
         raise InvalidInput("PDF is not a text export: use ocx.domain.billing.pdf")
-    invoice = invoices.get(session, actor, invoice_id)
+
+
+def _lines_text(session: Session, invoice: Invoice, lines: list[InvoiceLine],
+                fmt: ExportFormat) -> str:
     org = invoices.organization_name(session, invoice)
-    ids = {line.project_id for line in invoice.lines}
+    ids = {line.project_id for line in lines}
     projects = {str(p.id): p.name for p in
                 (session.get(Project, project_id) for project_id in ids) if p}
     row: Callable[[Invoice, str, dict[str, str], InvoiceLine], list[str]] = (
         _csv_row if fmt is ExportFormat.CSV else _focus_row)
     header = CSV_COLUMNS if fmt is ExportFormat.CSV else FOCUS_COLUMNS
-    return _csv(header, [row(invoice, org, projects, line) for line in invoice.lines])
+    return _csv(header, [row(invoice, org, projects, line) for line in lines])

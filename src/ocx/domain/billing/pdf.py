@@ -61,3 +61,10 @@ def export_pdf(session: Session, actor: Actor, invoice_id: uuid.UUID) -> bytes:
                       key=lambda p: p.name)
     pages = [project_summary(session, actor, invoice.id, str(p.id)) for p in projects]
     return html_to_pdf(render_html(invoices.organization_name(session, invoice), pages))
+
+
+def project_pdf(session: Session, actor: Actor, invoice_id: uuid.UUID,
+                project_ref: str) -> bytes:
+    """One project's page of an invoice as a one-page PDF (whoever may read that page)."""
+    page = project_summary(session, actor, invoice_id, project_ref)
+    return html_to_pdf(render_html(page.organization, [page]))

@@ -96,10 +96,7 @@ def _download(content: str | bytes, media_type: str, filename: str) -> Response:
 def invoice_export(page: SignedInDep, invoice_id: uuid.UUID,
                    format: Annotated[str, Query(max_length=10)] = "csv") -> Response:
     """Download the whole invoice: its lines as CSV or FOCUS, or its project pages as PDF."""
-    try:
-        fmt = ExportFormat(format)
-    except ValueError:
-        raise InvalidInput(f"format: {format!r} is not one of csv, focus, pdf") from None
+    fmt = _format(format)
     seen = visibility.visible_invoice(page.db, page.actor, invoice_id)
     content = pdf.export_pdf(page.db, page.actor, invoice_id) if fmt is ExportFormat.PDF \
         else exports.export(page.db, page.actor, invoice_id, fmt)
@@ -109,12 +106,22 @@ def invoice_export(page: SignedInDep, invoice_id: uuid.UUID,
 
 
 @router.get("/invoices/{invoice_id}/projects/{project_id}/export")
-def project_export(page: SignedInDep, invoice_id: uuid.UUID, project_id: ProjectRef) -> Response:
-    """Download one project's page of an invoice as PDF."""
-    return _with_summary(page, invoice_id, project_id, _summary_pdf)
+def project_export(page: SignedInDep, invoice_id: uuid.UUID, project_id: ProjectRef,
+                   format: Annotated[str, Query(max_length=10)] = "pdf") -> Response:
+    """Download one project's page of an invoice as PDF, or its lines as CSV or FOCUS."""
+    fmt = _format(format)
+    summary = project_summary(page.db, page.actor, invoice_id, project_id)
+    content = pdf.project_pdf(page.db, page.actor, invoice_id, project_id) \
+        if fmt is ExportFormat.PDF \
+        else exports.project_export(page.db, page.actor, invoice_id, project_id, fmt)
+    media_type, suffix = DOWNLOADS[fmt]
+    name = f"invoice-{summary.organization}-{summary.project}-{summary.period}.{suffix}"
+    return _download(content, media_type, name)
 
 
-def _summary_pdf(summary: ProjectSummary) -> Response:
-    content = pdf.html_to_pdf(pdf.render_html(summary.organization, [summary]))
-    name = f"invoice-{summary.organization}-{summary.project}-{summary.period}.pdf"
-    return _download(content, "application/pdf", name)
+def _format(text: str) -> ExportFormat:
+    try:
+        return ExportFormat(text)
+    except ValueError:
+        raise InvalidInput(f"format: {text!r} is not one of csv, focus, pdf") from None
+
