@@ -24,6 +24,7 @@ times and their ratio are printed.
 from __future__ import annotations
 
 import argparse
+import bisect
 import random
 import sys
 import tempfile
@@ -191,10 +192,8 @@ def ingest_month(engine: Engine, offering_id: uuid.UUID, events: list[UsageEvent
     spans, position = 0, 0
     for day in range(1, BATCHES + 1):
         until = MONTH_START + timedelta(days=day)
-        batch = []
-        while position < len(events) and events[position].at < until:
-            batch.append(events[position])
-            position += 1
+        end = bisect.bisect_left(events, until, lo=position, key=lambda e: e.at)
+        batch, position = events[position:end], end
         with sessions.begin() as session:
             offering = session.get(Offering, offering_id)
             assert offering is not None
