@@ -6,10 +6,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
+from ocx.domain.metering.bulk import COPY_FROM, BulkInsert
 from ocx.domain.metering.ingest import Owner, ingest
-from ocx.domain.metering.models import OpenInterval, UsageSpan
+from ocx.domain.metering.models import IngestedEvent, OpenInterval, UsageSpan
 from ocx.runtime import Runtime
 from tests.integration.metering.conftest import Metered
 from tests.integration.metering.support import SMALL, at, event, server_life
@@ -48,3 +50,20 @@ def test_rows_written_raw_read_back_as_themselves(runtime: Runtime,
         # The ORM finds them by id, as any other row.
         assert session.get(UsageSpan, spans[0].id) is spans[0]
         assert session.get(OpenInterval, uuid.UUID(str(live.id))) is live
+
+
+def test_bulk_inserts_of_many_rows_keep_the_constraints(runtime: Runtime) -> None:
+    """Past COPY_FROM rows PostgreSQL loads them with COPY: the rows read back as
+    written, and a duplicate key still fails the statement as an IntegrityError."""
+    rows = [(f"bulk-{n:04d}", at(n / 60)) for n in range(COPY_FROM + 50)]
+    with runtime.sessions.begin() as session:
+        BulkInsert(session, IngestedEvent.__table__, ("source_event_id", "at")).execute(rows)
+    with runtime.sessions() as session:
+        found = session.execute(select(IngestedEvent.source_event_id, IngestedEvent.at)
+                                .order_by(IngestedEvent.source_event_id)).all()
+        assert [tuple(row) for row in found] == rows
+    with pytest.raises(IntegrityError), runtime.sessions.begin() as session:
+        BulkInsert(session, IngestedEvent.__table__, ("source_event_id", "at")).execute(
+            [(f"new-{n}", at(0)) for n in range(COPY_FROM)] + rows[-1:])
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(IngestedEvent)) == len(rows)

@@ -17,10 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Executable, Numeric, Table, type_coerce
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 Processor = Callable[[Any], Any]
+COPY_FROM = 100  # rows: fewer go by executemany (COPY has its own set-up cost)
 
 
 class _Bulk:
@@ -55,7 +57,10 @@ class _Bulk:
 
 
 class BulkInsert(_Bulk):
-    """``INSERT INTO table (columns) VALUES (...)`` for many rows."""
+    """``INSERT INTO table (columns) VALUES (...)`` for many rows; on PostgreSQL, from
+    :data:`COPY_FROM` rows up, ``COPY table (columns) FROM STDIN`` in the same
+    transaction (several times faster than inserting row by row; same constraints, so a
+    duplicate still fails the transaction)."""
 
     def __init__(self, session: Session, table: Table, columns: Sequence[str],
                  bound: Collection[str] = ()) -> None:
@@ -63,6 +68,23 @@ class BulkInsert(_Bulk):
         super().__init__(session, table, columns, lambda marker: (
             f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
             f"VALUES ({', '.join([marker] * len(columns))})"), bound)
+        self.copy = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN" \
+            if self.connection.dialect.name == "postgresql" else None
+
+    def execute(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert every row (nothing for none)."""
+        if self.copy is None or len(rows) < COPY_FROM:
+            super().execute(rows)
+            return
+        driver = self.connection.connection.driver_connection  # psycopg's, in our transaction
+        assert driver is not None
+        dbapi = self.connection.dialect.loaded_dbapi
+        try:
+            with driver.cursor() as cursor, cursor.copy(self.copy) as copy:
+                for row in self.rows(rows):
+                    copy.write_row(row)
+        except dbapi.Error as exc:  # raised as SQLAlchemy raises an INSERT's (IntegrityError...)
+            raise DBAPIError.instance(self.copy, None, exc, dbapi.Error) from exc
 
 
 class BulkUpdate(_Bulk):
