@@ -14,9 +14,12 @@ DEMO ?= 1
 HTMX_VERSION := 2.0.11
 HTMX_DIR := src/ocx/web/static/vendor
 UPLOT_VERSION := 1.6.32
+# axe-core checks the dashboard's accessibility in the e2e tests (tests/e2e/vendor/).
+AXE_VERSION := 4.14.1
+AXE_DIR := tests/e2e/vendor
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test venv lint system-packages vendor-htmx vendor-uplot clean distclean
+.PHONY: help run test venv lint system-packages vendor-htmx vendor-uplot vendor-axe clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -105,6 +108,15 @@ vendor-uplot:  ## refresh the vendored uPlot (usage charts) from the npm registr
 	cp "$$tmp/package/dist/uPlot.min.css" $(HTMX_DIR)/uPlot.min.css && \
 	{ echo "uplot $(UPLOT_VERSION) from the npm registry (npm pack uplot@$(UPLOT_VERSION))."; echo; \
 	  cat "$$tmp/package/LICENSE"; } > $(HTMX_DIR)/uPlot.LICENSE; \
+	rm -rf "$$tmp"
+
+vendor-axe:  ## refresh the vendored axe-core (e2e accessibility test) from the npm registry (commit it)
+	@tmp="$$(mktemp -d)"; \
+	(cd "$$tmp" && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && tar xzf axe-core-$(AXE_VERSION).tgz) && \
+	mkdir -p $(AXE_DIR) && \
+	cp "$$tmp/package/axe.min.js" $(AXE_DIR)/axe.min.js && \
+	{ echo "axe-core $(AXE_VERSION) from the npm registry (npm pack axe-core@$(AXE_VERSION))."; echo; \
+	  cat "$$tmp/package/LICENSE"; } > $(AXE_DIR)/axe.LICENSE; \
 	rm -rf "$$tmp"
 
 clean:  ## remove caches, build output and test artifacts (keeps .venv and var/)
