@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -76,13 +76,18 @@ def show_project_summary(invoice: uuid.UUID, project: ProjectRef, actor: ActorDe
     return project_summary(session, actor, invoice, project)
 
 
-# Errors stay JSON like everywhere else: only the 200 answer is text/csv (or PDF).
+def _exported(description: str) -> dict[int | str, dict[str, Any]]:
+    """An export's OpenAPI answers: errors stay JSON like everywhere else, only the 200
+    answer is text/csv (or PDF)."""
+    return {200: {"description": description,
+                  "content": {"text/csv": {"schema": {"type": "string"}},
+                              "application/pdf": {"schema": {
+                                  "type": "string", "format": "binary"}}}}}
+
+
 @router.get("/{invoice}/export", response_class=Response,
-            responses={200: {"description": "the lines, one a row, with a header row; "
-                             "or (format=pdf) one page per project",
-                             "content": {"text/csv": {"schema": {"type": "string"}},
-                                         "application/pdf": {"schema": {
-                                             "type": "string", "format": "binary"}}}}},
+            responses=_exported("the lines, one a row, with a header row; "
+                                "or (format=pdf) one page per project"),
             **declares(Action.INVOICE_READ))
 def export_invoice(invoice: uuid.UUID, actor: ActorDep, session: SessionDep,
                    format: ExportFormat = ExportFormat.CSV) -> Response:
@@ -96,11 +101,8 @@ def export_invoice(invoice: uuid.UUID, actor: ActorDep, session: SessionDep,
 
 
 @router.get("/{invoice}/projects/{project}/export", response_class=Response,
-            responses={200: {"description": "one project's lines, one a row, with a header "
-                             "row; or (format=pdf) its page",
-                             "content": {"text/csv": {"schema": {"type": "string"}},
-                                         "application/pdf": {"schema": {
-                                             "type": "string", "format": "binary"}}}}},
+            responses=_exported("one project's lines, one a row, with a header row; "
+                                "or (format=pdf) its page"),
             **declares(Action.INVOICE_SUMMARY))
 def export_project_page(invoice: uuid.UUID, project: ProjectRef, actor: ActorDep,
                         session: SessionDep, format: ExportFormat = ExportFormat.CSV
