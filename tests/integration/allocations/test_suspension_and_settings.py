@@ -101,6 +101,14 @@ def test_only_operators_repoint_an_offering_with_live_allocations(
     assert moved.status_code == 200, moved.text
 
 
+def _renew(client: TestClient, url: str, pi: dict[str, str], days: int) -> dict[str, Any]:
+    """Ask for the allocation to end ``days`` from now (a renewal); the change request."""
+    ends = (datetime.now(UTC) + timedelta(days=days)).isoformat()
+    response = client.post(url, json={"ends_at": ends}, headers=pi)
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
 def test_automatic_renewals_are_bounded_then_the_provider_decides(
         client: TestClient, world: World, runtime: Runtime, market: dict[str, Any]) -> None:
     allocation = _active(client, world, runtime)
@@ -109,10 +117,7 @@ def test_automatic_renewals_are_bounded_then_the_provider_decides(
     url, pi = f"{API}/allocations/{allocation['id']}/changes", world["pi_a"].headers
 
     def renew(days: int) -> dict[str, Any]:
-        ends = (datetime.now(UTC) + timedelta(days=days)).isoformat()
-        response = client.post(url, json={"ends_at": ends}, headers=pi)
-        assert response.status_code == 201, response.text
-        return response.json()  # type: ignore[no-any-return]
+        return _renew(client, url, pi, days)
 
     too_far = renew(400)
     assert (too_far["state"], too_far["automatic"]) == ("requested", False)
@@ -148,10 +153,7 @@ def test_an_offering_sets_its_own_renewal_bounds(
     url, pi = f"{API}/allocations/{allocation['id']}/changes", world["pi_a"].headers
 
     def renew(days: int) -> dict[str, Any]:
-        ends = (datetime.now(UTC) + timedelta(days=days)).isoformat()
-        response = client.post(url, json={"ends_at": ends}, headers=pi)
-        assert response.status_code == 201, response.text
-        return response.json()  # type: ignore[no-any-return]
+        return _renew(client, url, pi, days)
 
     first = renew(400)  # past the default 366 days, within this offering's 500
     assert (first["state"], first["automatic"]) == ("approved", True)

@@ -10,16 +10,14 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from ocx.domain import policy
 from ocx.domain.actor import Actor
 from ocx.domain.billing import invoices
 from ocx.domain.billing.commitments import RESOURCE_KIND
 from ocx.domain.billing.models import Invoice, InvoiceLine
 from ocx.domain.billing.states import ExportFormat
+from ocx.domain.billing.summary import project_on_invoice
 from ocx.domain.identity.models import Project
-from ocx.domain.identity.service import find_project
-from ocx.domain.policy import Action
-from ocx.errors import InvalidInput, NotFound
+from ocx.errors import InvalidInput
 
 CSV_COLUMNS = ("invoice_id", "period", "organization", "project", "resource_kind",
                "resource_id", "meter", "component", "quantity", "unit", "unit_price",
@@ -83,12 +81,7 @@ def project_export(session: Session, actor: Actor, invoice_id: uuid.UUID, projec
     """One project's lines of an invoice as CSV text in ``fmt``: for whoever may read
     that project's page (operators, the organization's admins, the project's PI)."""
     _text_only(fmt)
-    invoice = invoices.find_invoice(session, invoice_id)
-    project = find_project(session, project_ref)
-    if project.organization_id != invoice.organization_id:
-        raise NotFound("project not found on this invoice")
-    policy.authorize(actor, Action.INVOICE_SUMMARY,
-                     invoices.invoice_target(invoice, project.id))
+    invoice, project = project_on_invoice(session, actor, invoice_id, project_ref)
     return _lines_text(session, invoice,
                        [line for line in invoice.lines if line.project_id == project.id], fmt)
 

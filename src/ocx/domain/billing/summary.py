@@ -71,14 +71,27 @@ def _quota_periods(session: Session, project: Project, invoice: Invoice) -> list
                         starts_at=a.starts_at, ends_at=a.ends_at) for a in rows]
 
 
-def project_summary(session: Session, actor: Actor, invoice_id: uuid.UUID,
-                    project_ref: str) -> ProjectSummary:
-    """One project's page of an invoice (operators, the organization's admins, its PI)."""
+def project_on_invoice(session: Session, actor: Actor, invoice_id: uuid.UUID,
+                       project_ref: str) -> tuple[Invoice, Project]:
+    """The invoice and one of its organization's projects, if the actor may read that
+    project's part of it (operators, the organization's admins, the project's PI).
+
+    Raises:
+        NotFound: no such invoice, or the project is not its organization's.
+        Forbidden: the actor may not read the project's part.
+    """
     invoice = find_invoice(session, invoice_id)
     project = find_project(session, project_ref)
     if project.organization_id != invoice.organization_id:
         raise NotFound("project not found on this invoice")
     policy.authorize(actor, Action.INVOICE_SUMMARY, invoice_target(invoice, project.id))
+    return invoice, project
+
+
+def project_summary(session: Session, actor: Actor, invoice_id: uuid.UUID,
+                    project_ref: str) -> ProjectSummary:
+    """One project's page of an invoice (operators, the organization's admins, its PI)."""
+    invoice, project = project_on_invoice(session, actor, invoice_id, project_ref)
     lines = [line for line in invoice.lines if line.project_id == project.id]
     subtotal = sum((line.amount for line in lines), Decimal(0))
     credited = sum((c.amount for c in invoice.credits if c.project_id == project.id),

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Path, Query, Response
 from ocx.domain.billing import exports, pdf, visibility
 from ocx.domain.billing.schemas import ProjectSummary
 from ocx.domain.billing.states import ExportFormat, InvoiceState
-from ocx.domain.billing.summary import project_summary
+from ocx.domain.billing.summary import project_on_invoice, project_summary
 from ocx.errors import InvalidInput
 from ocx.web.dashboard.common import Page, SignedInDep
 
@@ -110,12 +110,12 @@ def project_export(page: SignedInDep, invoice_id: uuid.UUID, project_id: Project
                    format: Annotated[str, Query(max_length=10)] = "pdf") -> Response:
     """Download one project's page of an invoice as PDF, or its lines as CSV or FOCUS."""
     fmt = _format(format)
-    summary = project_summary(page.db, page.actor, invoice_id, project_id)
+    invoice, project = project_on_invoice(page.db, page.actor, invoice_id, project_id)
     content = pdf.project_pdf(page.db, page.actor, invoice_id, project_id) \
         if fmt is ExportFormat.PDF \
         else exports.project_export(page.db, page.actor, invoice_id, project_id, fmt)
     media_type, suffix = DOWNLOADS[fmt]
-    name = f"invoice-{summary.organization}-{summary.project}-{summary.period}.{suffix}"
+    name = f"invoice-{project.organization.name}-{project.name}-{invoice.period}.{suffix}"
     return _download(content, media_type, name)
 
 
