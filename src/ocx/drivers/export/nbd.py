@@ -35,6 +35,9 @@ from ocx.errors import DriverError, PermanentDriverError
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 5.0
+# A killed daemon's /proc entry loses its command line before the kernel closes its
+# sockets, so its port can look taken for a moment after it looks dead.
+PORT_RELEASE_S = 2.0
 
 
 def rbd_supported(qemu_img: str = "qemu-img") -> bool:
@@ -66,6 +69,16 @@ def _port_free(address: str, port: int) -> bool:
             probe.bind((address, port))
         except OSError:
             return False
+    return True
+
+
+def _port_released(address: str, port: int) -> bool:
+    """Whether ``port`` is free, or frees within :data:`PORT_RELEASE_S` (a dying daemon's)."""
+    deadline = time.monotonic() + PORT_RELEASE_S
+    while not _port_free(address, port):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
     return True
 
 
@@ -168,7 +181,7 @@ class QemuNbdExporter(Exporter):
             return existing
         self._check_source(source, source_format)
         taken = {e.port for e in self.list_exports()}
-        if existing is not None and _port_free(self.settings.bind, existing.port):
+        if existing is not None and _port_released(self.settings.bind, existing.port):
             return self._start(name, source, source_format, existing.port)
         return self._start(name, source, source_format, self._free_port(taken))
 
