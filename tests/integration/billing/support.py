@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from ocx.domain.metering.models import UsageSpan
+from ocx.domain.metering.streams import SpanRecord, StreamOf, record_span
 from ocx.runtime import Runtime
 from tests.support.world import World
 
@@ -67,27 +67,29 @@ def priced_market(client: TestClient, world: World) -> dict[str, Any]:
 
 def add_span(runtime: Runtime, market: dict[str, Any], project_id: str, meter: str,
              resource_id: str, start: datetime, end: datetime, *,
-             user_id: str | None = None, **attributes: Any) -> str:
+             user_id: str | None = None, **attributes: Any) -> int:
     """Record one span as a collector would; quantity per METERS.md. Returns its id."""
     hours = Decimal((end - start).total_seconds()) / 3600
     quantity = hours * Decimal(attributes["size_gib"]) if meter == "volume.storage" else hours
+    stream = StreamOf(
+        project_id=uuid.UUID(project_id), allocation_id=None,
+        provider_id=uuid.UUID(market["provider_id"]),
+        offering_id=uuid.UUID(market["offering_id"]),
+        user_id=uuid.UUID(user_id) if user_id else None, resource_kind=KIND[meter],
+        resource_id=resource_id, meter=meter,
+        unit={"volume.storage": "GiB-hour"}.get(meter, "hour"))
     with runtime.sessions.begin() as session:
-        span = UsageSpan(
-            project_id=uuid.UUID(project_id), resource_kind=KIND[meter],
-            resource_id=resource_id, meter=meter, quantity=quantity.quantize(Decimal("1e-6")),
-            unit={"volume.storage": "GiB-hour"}.get(meter, "hour"), started_at=start,
-            ended_at=end, offering_id=uuid.UUID(market["offering_id"]),
-            provider_id=uuid.UUID(market["provider_id"]),
-            user_id=uuid.UUID(user_id) if user_id else None, attributes=attributes,
-            source_event_id=f"test:{resource_id}:{start.isoformat()}:{end.isoformat()}")
-        session.add(span)
+        span = record_span(session, SpanRecord(
+            stream=stream, attributes=attributes, quantity=quantity.quantize(Decimal("1e-6")),
+            started_at=start, ended_at=end,
+            source_event_id=f"test:{resource_id}:{start.isoformat()}:{end.isoformat()}"))
         session.flush()
-        return str(span.id)
+        return span.id
 
 
 def server(runtime: Runtime, market: dict[str, Any], project_id: str, resource_id: str,
            start: datetime, end: datetime, *, vcpus: int, ram_mib: int, state: str = "active",
-           gpus: int = 0, gpu_type: str | None = None, user_id: str | None = None) -> str:
+           gpus: int = 0, gpu_type: str | None = None, user_id: str | None = None) -> int:
     """A compute.server span."""
     return add_span(runtime, market, project_id, "compute.server", resource_id, start, end,
                     user_id=user_id, vcpus=vcpus, ram_mib=ram_mib, gpus=gpus,

@@ -108,7 +108,7 @@ def test_usage_without_a_price_is_refused_not_free(
     with runtime.sessions.begin() as session:  # now of a meter the plan has no rule for
         span = session.scalar(select(UsageSpan).where(UsageSpan.resource_id == "f9"))
         assert span is not None
-        span.meter = "dns.zone"
+        span.stream.meter = "dns.zone"
     refused = client.post(f"{API}/invoices", headers=world["operator"].headers,
                           json={"period": "2026-01", "organization": "org-a"})
     assert refused.status_code == 409

@@ -128,8 +128,8 @@ def test_a_span_is_priced_by_its_allocations_plan(client: TestClient, world: Wor
     refused = client.post(f"{API}/invoices", headers=op, json=body)
     assert refused.status_code == 409 and "no plan prices" in refused.json()["error"]["message"]
     with runtime.sessions.begin() as session:
-        span = session.get(UsageSpan, uuid.UUID(span_id))
+        span = session.get(UsageSpan, span_id)
         assert span is not None
-        span.allocation_id = allocation_id
+        span.stream.allocation_id = allocation_id  # the span's stream, as if so ingested
     made = ok(client.post(f"{API}/invoices", headers=op, json=body))
     assert made[0]["total"] == "4.80"  # 2 SU x 24 h x 0.10

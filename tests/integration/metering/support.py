@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ocx.domain.metering.models import OpenInterval, UsageSpan
+from ocx.domain.metering.models import UsageShape, UsageSpan, UsageStream
 from ocx.drivers.usage import UsageEvent
 from ocx.runtime import Runtime
 
@@ -49,10 +49,14 @@ def spans(runtime: Runtime) -> list[tuple[Any, ...]]:
 
 
 def open_intervals(runtime: Runtime) -> list[tuple[str, datetime, dict[str, Any]]]:
-    """Every open interval as (resource, since, attributes), sorted."""
+    """Every open interval (a live resource's stream) as (resource, since, attributes),
+    sorted."""
     with runtime.sessions() as session:
-        rows = session.scalars(select(OpenInterval)).all()
-        return sorted((i.resource_id, i.since, i.attributes) for i in rows)
+        rows = session.execute(
+            select(UsageStream.resource_id, UsageStream.open_since, UsageShape.attributes)
+            .outerjoin(UsageShape, UsageShape.id == UsageStream.open_shape_id)
+            .where(UsageStream.open_since.is_not(None))).all()
+        return sorted(rows)
 
 
 def hours(value: float) -> Decimal:

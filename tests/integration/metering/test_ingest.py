@@ -75,6 +75,12 @@ def test_ingesting_the_same_events_again_changes_nothing(runtime: Runtime,
     # Two old events far apart (more recorded events between them than asked about).
     sparse = run(runtime, metered, [events[0], events[4]])
     assert (sparse.events, sparse.duplicates) == (0, 2) and len(spans(runtime)) == 4
+    # ...and with more ledger entries between them too (another tenant's creations, kept
+    # there since they close no span): each is then looked up by id, or by time.
+    run(runtime, metered, [event(f"other-{n}", 1 + n / 10, {**SMALL, "state": "active"},
+                                 tenant="not-ocx") for n in range(5)])
+    sparse = run(runtime, metered, [events[0], events[4]])
+    assert (sparse.events, sparse.duplicates) == (0, 2) and len(spans(runtime)) == 4
 
 
 def test_volumes_and_floating_ips(runtime: Runtime, metered: Metered) -> None:

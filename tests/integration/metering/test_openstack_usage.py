@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import openstack
@@ -23,7 +24,7 @@ from openstack.connection import Connection
 from sqlalchemy import select
 
 from ocx.domain.metering.collection import SETTLE
-from ocx.domain.metering.meters import QUANTUM, hours_between
+from ocx.domain.metering.meters import QUANTUM, amount_hours, hours_between
 from ocx.domain.metering.models import UsageSpan
 from ocx.drivers import stored_settings
 from ocx.drivers.project import ProjectDriver
@@ -229,7 +230,8 @@ def test_volumes_are_metered_in_gib_hours(runtime: Runtime, metered_cloud: Meter
     assert deleted[0] - SETTLE <= spans[-1].ended_at <= noticed[1], "deletion dated by its run"
     assert all(a.ended_at == b.started_at for a, b in itertools.pairwise(spans))
     for span in spans:
-        gib_hours = span.attributes["size_gib"] * hours_between(span.started_at, span.ended_at)
+        gib_hours = amount_hours(Decimal(str(span.attributes["size_gib"])), span.started_at,
+                                 span.ended_at)
         assert span.quantity == gib_hours.quantize(QUANTUM)
 
 

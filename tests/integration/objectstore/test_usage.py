@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from ocx.domain.metering import collection
 from ocx.domain.metering.collection import SETTLE
-from ocx.domain.metering.meters import QUANTUM, hours_between
+from ocx.domain.metering.meters import QUANTUM, amount_hours
 from ocx.domain.metering.models import UsageSpan
 from ocx.drivers.project.rgw import GIB
 from ocx.drivers.usage.rgw import USAGE_LOG_SETTLE
@@ -68,8 +68,8 @@ def test_stored_bytes_become_spans_and_invoice_lines(
     assert span.attributes["bucket"] == "measured" and span.attributes["size_bytes"] == MIB
     assert span.attributes["objects"] == 1
     size_gib = Decimal(str(round(MIB / GIB, 9)))
-    assert span.quantity == (size_gib * hours_between(span.started_at, span.ended_at)
-                             ).quantize(QUANTUM)
+    assert span.quantity == amount_hours(size_gib, span.started_at, span.ended_at
+                                         ).quantize(QUANTUM)
 
     start = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     end = (datetime.now(UTC) + timedelta(hours=1)).isoformat()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ocx.domain.marketplace.models import Offering
 from ocx.domain.metering.collection import record_batch
-from ocx.domain.metering.models import OpenInterval, UsageSpan
+from ocx.domain.metering.models import UsageSpan, UsageStream
 from ocx.drivers.project.rgw_admin import RgwNotFound
 from ocx.drivers.usage.rgw import HOUR, USAGE_LOG_SETTLE, RgwUsage
 from ocx.runtime import Runtime
@@ -63,7 +63,8 @@ def test_consecutive_hours_across_a_month_are_each_counted_once(
                   s.ended_at.replace(tzinfo=UTC), s.quantity) for s in session.scalars(
                       select(UsageSpan).where(UsageSpan.meter == "object.requests")
                       .order_by(UsageSpan.started_at, UsageSpan.resource_id))]
-        left_open = session.scalars(select(OpenInterval.resource_kind)).all()
+        left_open = session.scalars(select(UsageStream.resource_kind).where(
+            UsageStream.open_since.is_not(None))).all()
     assert spans == [("busy", LAST_HOUR, next_hour, Decimal(7)),
                      ("busy", next_hour, next_hour + HOUR, Decimal(11)),
                      ("tenant-a", next_hour, next_hour + HOUR, Decimal(2))]

@@ -42,7 +42,7 @@ BOOK = Book("plan", "USD", RULES, (
 ))
 
 
-def server(start: datetime, hours: float, *, span_id: str = "s", vcpus: int = 4,
+def server(start: datetime, hours: float, *, span_id: int = 1, vcpus: int = 4,
            ram_mib: int = 8192, state: str = "active", project: str = "p",
            user: str | None = "u", gpus: int = 0) -> Span:
     end = start + timedelta(hours=hours)
@@ -69,7 +69,7 @@ def test_a_span_is_split_at_the_month_and_at_the_rate_change() -> None:
     # Sep 30 12:00 to Oct 20 12:00: 12 h in September (not October's), 15 days at the old
     # rate (to Oct 16), 4.5 days at the new one; 4 SU each hour; 1 vCPU / 6 GiB is 1.5 SU
     span = server(T0 - timedelta(hours=12), 20 * 24)
-    small = server(T0, 7, span_id="t", vcpus=1, ram_mib=6144, project="q")
+    small = server(T0, 7, span_id=2, vcpus=1, ram_mib=6144, project="q")
     lines = rate([span, small], {"plan": BOOK}, OCTOBER, {})
     assert quantities(lines) == {("vm-p", "r1"): 4 * 15 * 24, ("vm-p", "r2"): 4 * 108,
                                  ("vm-q", "r1"): Fraction(21, 2)}
@@ -79,11 +79,11 @@ def test_a_span_is_split_at_the_month_and_at_the_rate_change() -> None:
 
 
 def test_outages_and_unbilled_states_are_left_out() -> None:
-    spans = [server(T0, 48), server(T0 + timedelta(days=2), 24, span_id="x", state="shelved")]
+    spans = [server(T0, 48), server(T0 + timedelta(days=2), 24, span_id=3, state="shelved")]
     lines = rate(spans, {"plan": BOOK}, OCTOBER,
                  {"o": [Window(T0 + timedelta(hours=10), T0 + timedelta(hours=20))]})
     assert quantities(lines) == {("vm-p", "r1"): 4 * 38}
-    assert lines[0].span_ids == {"s"}
+    assert lines[0].span_ids == {1}
 
 
 def test_usage_that_nothing_prices_is_an_error() -> None:
@@ -91,12 +91,12 @@ def test_usage_that_nothing_prices_is_an_error() -> None:
     with pytest.raises(Unpriced, match="no usage rate for cpu_su"):
         rate([early], {"plan": BOOK}, Window(datetime(2025, 12, 1, tzinfo=UTC),
                                                datetime(2026, 2, 1, tzinfo=UTC)), {})
-    other_gpu = Span("g", "p", "server", "vm", "compute.server", Decimal(1), "hour", T0,
+    other_gpu = Span(4, "p", "server", "vm", "compute.server", Decimal(1), "hour", T0,
                      T0 + timedelta(hours=1), offering_id="o", plan_id="plan",
                      attributes={"vcpus": 1, "ram_mib": 1, "gpus": 1, "gpu_type": "h100"})
     with pytest.raises(Unpriced, match="gpu_type h100"):
         rate([other_gpu], {"plan": BOOK}, OCTOBER, {})
-    volume_in_hours = Span("v", "p", "volume", "vol", "volume.storage", Decimal(1), "hour", T0,
+    volume_in_hours = Span(5, "p", "volume", "vol", "volume.storage", Decimal(1), "hour", T0,
                            T0 + timedelta(hours=1), offering_id="o", plan_id="plan")
     with pytest.raises(Unpriced, match="per GiB-hour"):
         rate([volume_in_hours], {"plan": BOOK}, OCTOBER, {})
@@ -105,7 +105,7 @@ def test_usage_that_nothing_prices_is_an_error() -> None:
 
 
 def test_spans_outside_the_marketplace_or_empty_are_not_rated() -> None:
-    outside = Span("b", "p", "baremetal_node", "n1", "baremetal.node_hours.gpu", Decimal(5),
+    outside = Span(6, "p", "baremetal_node", "n1", "baremetal.node_hours.gpu", Decimal(5),
                    "hour", T0, T0 + timedelta(hours=5))
     assert rate([outside, server(T0, 0)], {"plan": BOOK}, OCTOBER, {}) == []
 
@@ -127,7 +127,7 @@ SPANS = st.lists(st.tuples(st.integers(-5 * 24 * 60, 35 * 24 * 60), HOURS,
 
 
 def build(raw: list[tuple[int, float, int, int, str, str, str | None]]) -> list[Span]:
-    return [server(T0 + timedelta(minutes=start), hours, span_id=f"s{i}", vcpus=vcpus,
+    return [server(T0 + timedelta(minutes=start), hours, span_id=i, vcpus=vcpus,
                    ram_mib=ram, state=state, project=project, user=user)
             for i, (start, hours, vcpus, ram, state, project, user) in enumerate(raw)]
 
@@ -170,7 +170,7 @@ def test_a_checkpoint_anywhere_changes_nothing(raw: list[tuple], cuts: list[int]
         length = (span.ended_at - span.started_at).total_seconds()
         for n, (a, b) in enumerate(pairwise(bounds)):
             share = total * Fraction(int((b - a).total_seconds())) / Fraction(int(length))
-            pieces.append(Span(f"{span.id}.{n}", span.project_id, span.resource_kind,
+            pieces.append(Span(span.id * 100 + n, span.project_id, span.resource_kind,
                                span.resource_id, span.meter,
                                Decimal(share.numerator) / Decimal(share.denominator),
                                span.unit, a, b, offering_id="o", plan_id="plan",

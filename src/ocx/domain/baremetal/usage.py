@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ocx.domain.baremetal.models import Lease
+from ocx.domain.metering.meters import QUANTUM, hours_between
 from ocx.domain.metering.models import UsageSpan
+from ocx.domain.metering.streams import SpanRecord, StreamOf, record_span, stream_ids
 
 RESOURCE_KIND = "baremetal.node"
-MICROSECOND = timedelta(microseconds=1)
-MICROSECONDS_PER_HOUR = Decimal(3_600_000_000)
-QUANTUM = Decimal("0.000001")
 
 
 def lease_end_event(lease: Lease) -> str:
@@ -23,40 +21,39 @@ def lease_end_event(lease: Lease) -> str:
     return f"baremetal.lease:{lease.id}:end"
 
 
-def record_span(session: Session, span: UsageSpan) -> UsageSpan:
-    """Insert ``span`` unless its source event was already recorded; the span kept.
-
-    The unique ``source_event_id`` makes this safe under retries and races: a second
-    ingestion of the same event (even concurrent) leaves the first span as it is.
-    """
-    existing = session.scalar(select(UsageSpan).where(
-        UsageSpan.source_event_id == span.source_event_id))
-    if existing is not None:
-        return existing
-    try:
-        with session.begin_nested():
-            session.add(span)
-    except IntegrityError:
-        raced = session.scalar(select(UsageSpan).where(
-            UsageSpan.source_event_id == span.source_event_id))
-        if raced is None:
-            raise
-        return raced
-    return span
-
-
 def hours(started_at: datetime, ended_at: datetime) -> Decimal:
     """Hours between two times, exact to the microhour (Decimal, never float)."""
-    micro = (ended_at - started_at) // MICROSECOND
-    return (Decimal(micro) / MICROSECONDS_PER_HOUR).quantize(QUANTUM)
+    return hours_between(started_at, ended_at).quantize(QUANTUM)
+
+
+def lease_stream(lease: Lease) -> StreamOf:
+    """The lessee project's usage of the lease's node (outside any allocation)."""
+    return StreamOf(project_id=lease.project_id, allocation_id=None, provider_id=None,
+                    offering_id=None, user_id=None, resource_kind=RESOURCE_KIND,
+                    resource_id=str(lease.node_id),
+                    meter=f"baremetal.node_hours.{lease.node.resource_class}", unit="hour")
 
 
 def record_lease_usage(session: Session, lease: Lease, ended_at: datetime) -> UsageSpan:
-    """The lessee project used the node from its lease's start until ``ended_at``."""
-    started_at = lease.started_at or lease.starts_at
-    return record_span(session, UsageSpan(
-        project_id=lease.project_id, allocation_id=None, resource_kind=RESOURCE_KIND,
-        resource_id=str(lease.node_id), meter=f"baremetal.node_hours.{lease.node.resource_class}",
-        quantity=hours(started_at, ended_at), unit="hour", started_at=started_at,
-        ended_at=ended_at, source_event_id=lease_end_event(lease)))
+    """The lessee project used the node from its lease's start until ``ended_at``; the
+    span kept is returned.
 
+    Once per lease, whatever ``ended_at`` a retry passes: a span of the lease's stream
+    already closed by its end event is returned as it is (looked up from the lease's
+    start, on the spans' index by end). Concurrent ends of one lease are settled before
+    this, by the node's lock (``isolation.journal``); the same end recorded twice
+    concurrently meets on the spans' unique (end, stream).
+    """
+    started_at = lease.started_at or lease.starts_at
+    stream = lease_stream(lease)
+    event_id = lease_end_event(lease)
+    stream_id = stream_ids(session, [stream])[stream.key]
+    recorded = session.scalar(select(UsageSpan).where(
+        UsageSpan.ended_at >= started_at, UsageSpan.stream_id == stream_id,
+        UsageSpan.source_event_id == event_id))
+    if recorded is not None:
+        return recorded
+    return record_span(session, SpanRecord(
+        stream=stream, attributes={},
+        quantity=hours(started_at, ended_at), started_at=started_at, ended_at=ended_at,
+        source_event_id=event_id))

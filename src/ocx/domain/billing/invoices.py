@@ -11,8 +11,9 @@ import uuid
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from ocx.domain import policy
@@ -33,6 +34,8 @@ from ocx.domain.policy import Action, Target
 from ocx.errors import Conflict, InvalidInput, NotFound
 from ocx.persistence.base import utcnow
 from ocx.persistence.pagination import Page, paginate
+
+LINES = cast(Table, InvoiceLine.__table__)
 
 DEFAULT_CURRENCY = "USD"
 
@@ -73,8 +76,9 @@ def rate_organization(session: Session, spans: list[Span], start: datetime,
     return (currencies.pop() if currencies else DEFAULT_CURRENCY), lines
 
 
-def _line_row(position: int, line: RatedLine, as_uuid: dict[str, uuid.UUID]) -> InvoiceLine:
-    """The invoice line of a rated line (``as_uuid``: ids parsed so far, by text)."""
+def _line_row(position: int, line: RatedLine, as_uuid: dict[str, uuid.UUID]
+              ) -> dict[str, Any]:
+    """The invoice line of a rated line, as a row (``as_uuid``: ids parsed so far)."""
     key = line.key
 
     def ref(text: str | None) -> uuid.UUID | None:
@@ -85,21 +89,29 @@ def _line_row(position: int, line: RatedLine, as_uuid: dict[str, uuid.UUID]) -> 
             found = as_uuid[text] = uuid.UUID(text)
         return found
 
-    return InvoiceLine(
-        position=position, project_id=ref(key.project_id), user_id=ref(key.user_id),
-        provider_id=ref(key.provider_id), offering_id=ref(key.offering_id),
-        resource_kind=key.resource_kind, resource_id=key.resource_id, meter=key.meter,
-        component=key.component, description=f"{key.component} of {key.resource_kind} "
-                                             f"{key.resource_id}",
-        quantity=to_places(line.quantity), unit=key.unit, rate_id=ref(key.rate_id),
-        unit_price=key.unit_price, amount=line.amount, span_ids=sorted(line.span_ids))
+    return {
+        "id": uuid.uuid4(), "position": position, "project_id": ref(key.project_id),
+        "user_id": ref(key.user_id), "provider_id": ref(key.provider_id),
+        "offering_id": ref(key.offering_id), "resource_kind": key.resource_kind,
+        "resource_id": key.resource_id, "meter": key.meter, "component": key.component,
+        "description": f"{key.component} of {key.resource_kind} {key.resource_id}",
+        "quantity": to_places(line.quantity), "unit": key.unit, "rate_id": ref(key.rate_id),
+        "unit_price": key.unit_price, "amount": line.amount,
+        "span_ids": sorted(line.span_ids)}
 
 
 def _fill(session: Session, invoice: Invoice, currency: str, lines: list[RatedLine]) -> None:
-    """Put the rated lines and the credits they use into a draft, with its totals."""
+    """Put the rated lines and the credits they use into a draft, with its totals. The
+    lines (thousands for a large organization) are written as rows, past the ORM; the
+    invoice's ``lines`` are read back when next used."""
     invoice.currency = currency
+    session.flush()  # the draft's row exists: its lines refer to it
+    session.execute(delete(LINES).where(LINES.c.invoice_id == invoice.id))
     as_uuid: dict[str, uuid.UUID] = {}
-    invoice.lines = [_line_row(i, line, as_uuid) for i, line in enumerate(lines)]
+    rows = [_line_row(i, line, as_uuid) for i, line in enumerate(lines)]
+    if rows:
+        session.execute(insert(LINES), [{**row, "invoice_id": invoice.id} for row in rows])
+    session.expire(invoice, ["lines"])
     owed = [credits.Owed(line.key.project_id, line.key.component, line.amount)
             for line in lines]
     available = credits.usable(session, invoice.organization_id, currency,
@@ -108,7 +120,7 @@ def _fill(session: Session, invoice: Invoice, currency: str, lines: list[RatedLi
     invoice.credits = [InvoiceCredit(position=i, credit_id=uuid.UUID(credit_id),
                                      project_id=uuid.UUID(project_id), amount=amount)
                        for i, (credit_id, project_id, amount) in enumerate(used)]
-    invoice.subtotal = sum((line.amount for line in invoice.lines), Decimal(0))
+    invoice.subtotal = sum((line.amount for line in lines), Decimal(0))
     invoice.credits_total = sum((c.amount for c in invoice.credits), Decimal(0))
     invoice.total = invoice.subtotal - invoice.credits_total
 
@@ -172,7 +184,7 @@ def _generate(session: Session, actor: Actor, period: str, org_ids: set[uuid.UUI
         session.flush()
         audit.record(session, actor, "invoice.generate", "invoice", invoice.id,
                      organization_id=org_id,
-                     changes={"period": period, "lines": len(invoice.lines),
+                     changes={"period": period, "lines": len(lines),
                               "total": str(invoice.total)})
         generated.append(invoice)
     return generated

@@ -139,8 +139,9 @@ class InvoiceLine(IdMixin, Base):
     rate_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     unit_price: Mapped[Decimal] = mapped_column(Numeric(18, 6))
     amount: Mapped[Decimal] = mapped_column(MONEY)
-    # The usage spans this line was rated from (ids), for tracing an amount back.
-    span_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The usage spans this line was rated from (their integer ids, ascending), for
+    # tracing an amount back.
+    span_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 

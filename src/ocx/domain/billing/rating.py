@@ -45,7 +45,7 @@ def to_places(value: Fraction, places: int = 6) -> Decimal:
 class Span:
     """A usage span as rating sees it (see METERS.md for the meters)."""
 
-    id: str
+    id: int
     project_id: str
     resource_kind: str
     resource_id: str
@@ -61,10 +61,10 @@ class Span:
     plan_id: str | None = None  # the plan pricing it (its allocation's, or the offering's)
     # The recorded spans this one stands for, when it is their sum (billing.spans): they
     # are priced alike over all of [started_at, ended_at). Empty: just ``id``.
-    span_ids: tuple[str, ...] = ()
+    span_ids: tuple[int, ...] = ()
 
     @property
-    def sources(self) -> tuple[str, ...]:
+    def sources(self) -> tuple[int, ...]:
         """The ids of the recorded spans this one stands for."""
         return self.span_ids or (self.id,)
 
@@ -133,7 +133,7 @@ class RatedLine:
 
     key: LineKey
     quantity: Fraction = Fraction(0)
-    span_ids: set[str] = field(default_factory=set)
+    span_ids: set[int] = field(default_factory=set)
 
     @property
     def amount(self) -> Decimal:

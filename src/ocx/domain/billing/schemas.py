@@ -207,7 +207,7 @@ class InvoiceLinePublic(Public):
     rate_id: uuid.UUID | None
     unit_price: Decimal
     amount: Cents
-    span_ids: list[str]
+    span_ids: list[int]
 
 
 

@@ -2,37 +2,39 @@
 
 A month holds hundreds of thousands of spans, and most of them are priced alike from
 start to end: wholly inside the month, and straddling no instant at which a rate or an
-outage begins or ends (a *cut*). Such spans of one resource, shape and owner that also
-fall between the same two cuts are summed by the database into one :class:`Span`
-standing for all of them (``span_ids``): over that stretch the same rates and outages
-apply to every one of them, so rating the sum gives exactly the sum of rating each
-(``rating.rate_span`` multiplies a span's quantity by a factor and by the share of its
-time that is priced, and that share is all or nothing between two cuts). Quantities are
-summed exactly: as integer micro-units on SQLite (which keeps them as floating point;
-six decimals of values below ~10^9 survive that exactly), as ``numeric`` on PostgreSQL.
-Every other span (crossing the month's bounds or a cut, or of zero length) is read as
-it is.
+outage begins or ends (a *cut*). Such spans of one stream (owner, resource and meter)
+and shape that also fall between the same two cuts are summed by the database into one
+:class:`Span` standing for all of them (``span_ids``): over that stretch the same rates
+and outages apply to every one of them, so rating the sum gives exactly the sum of
+rating each (``rating.rate_span`` multiplies a span's quantity by a factor and by the
+share of its time that is priced, and that share is all or nothing between two cuts).
+Quantities are summed exactly: as integer micro-units on SQLite (which keeps them as
+floating point; six decimals of values below ~10^9 survive that exactly), as
+``numeric`` on PostgreSQL. Every other span (crossing the month's bounds or a cut, or
+of zero length) is read as it is.
+
+Spans are grouped and read by their stream's and shape's ids alone; each stream's
+columns and each shape's attributes are then read once, however many spans share them.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Select,
     String,
-    Text,
+    Table,
     and_,
     case,
-    cast,
     func,
     literal,
     not_,
@@ -40,6 +42,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -50,21 +53,47 @@ from ocx.domain.identity.models import Project
 from ocx.domain.marketplace.models import Offering, Rate
 from ocx.domain.marketplace.service import find_plan
 from ocx.domain.metering.bulk import MemoRead
-from ocx.domain.metering.models import UsageSpan
+from ocx.domain.metering.models import UsageSpan, UsageStream
+from ocx.domain.metering.streams import Shapes
 
 MICRO_UNITS = 1_000_000  # quantities have six decimals (Numeric(24, 6))
-# What one summed span belongs to: the resource first, the column that tells groups
-# apart soonest (the database compares group keys column by column).
-OWNER = [column.expression for column in (
-    UsageSpan.resource_id, UsageSpan.resource_kind, UsageSpan.meter, UsageSpan.project_id,
-    UsageSpan.allocation_id, UsageSpan.user_id, UsageSpan.offering_id, UsageSpan.provider_id,
-    UsageSpan.unit)]
-SPAN_COLUMNS = [column.expression for column in (  # what rating reads of a single span
-    UsageSpan.id, UsageSpan.project_id, UsageSpan.resource_kind, UsageSpan.resource_id,
-    UsageSpan.meter, UsageSpan.quantity, UsageSpan.unit, UsageSpan.started_at,
-    UsageSpan.ended_at, UsageSpan.offering_id, UsageSpan.provider_id, UsageSpan.user_id,
-    UsageSpan.attributes, UsageSpan.allocation_id)]
-SHAPE = cast(UsageSpan.attributes, Text)  # a shape, compared as its JSON text
+CHUNK = 500  # ids per IN (...) query
+SPANS = cast(Table, UsageSpan.__table__)
+STREAMS = cast(Table, UsageStream.__table__)
+# What rating reads of a stream, after its id.
+STREAM_COLUMNS = [STREAMS.c[name] for name in (
+    "id", "project_id", "allocation_id", "provider_id", "offering_id", "user_id",
+    "resource_kind", "resource_id", "meter", "unit")]
+# What rating reads of a single span.
+SINGLE_COLUMNS = [SPANS.c[name] for name in (
+    "id", "stream_id", "shape_id", "quantity", "started_at", "ended_at")]
+
+
+@dataclass(frozen=True, slots=True)
+class _Stream:
+    """What a stream's spans have in common, as rating's spans hold it."""
+
+    org_id: uuid.UUID
+    project_id: str
+    resource_kind: str
+    resource_id: str
+    meter: str
+    unit: str
+    offering_id: str | None
+    provider_id: str | None
+    user_id: str | None
+    plan_id: str | None
+
+    def span(self, span_id: int, quantity: Decimal, started_at: datetime,
+             ended_at: datetime, attributes: dict[str, Any],
+             span_ids: tuple[int, ...] = ()) -> Span:
+        """One of the stream's spans (or one standing for ``span_ids``)."""
+        # By position, in Span's field order: twice as fast as by keyword, and there
+        # is one per span or group of a month.
+        return Span(span_id, self.project_id, self.resource_kind, self.resource_id,
+                    self.meter, quantity, self.unit, started_at, ended_at,
+                    self.offering_id, self.provider_id, self.user_id, attributes,
+                    self.plan_id, span_ids)
 
 
 def cuts(session: Session, start: datetime, end: datetime) -> list[datetime]:
@@ -80,89 +109,95 @@ def load_spans(session: Session, org_ids: set[uuid.UUID] | None, start: datetime
     """Spans overlapping [start, end) of the organizations' projects, by organization:
     each priced-alike group summed into one span, the others as they are."""
     between = cuts(session, start, end)
-    alike = and_(UsageSpan.started_at >= start, UsageSpan.ended_at <= end,
-                 UsageSpan.ended_at > UsageSpan.started_at,
-                 *[or_(UsageSpan.ended_at <= cut, UsageSpan.started_at >= cut)
+    alike = and_(SPANS.c.started_at >= start, SPANS.c.ended_at <= end,
+                 SPANS.c.ended_at > SPANS.c.started_at,
+                 *[or_(SPANS.c.ended_at <= cut, SPANS.c.started_at >= cut)
                    for cut in between])
     micro = session.get_bind().dialect.name == "sqlite"
     summed = MemoRead(session, _summed_columns(micro))
     stretch: ColumnElement[Any] = case(
-        *[(UsageSpan.started_at < cut, i) for i, cut in enumerate(between)],
+        *[(SPANS.c.started_at < cut, i) for i, cut in enumerate(between)],
         else_=len(between)) if between else literal(0)
     groups = summed.read(session, _of_orgs(
         select(*summed.selected).where(alike)
-        .group_by(OWNER[0], SHAPE, *OWNER[1:], stretch), org_ids))
-    single = MemoRead(session, SPAN_COLUMNS)
+        .group_by(SPANS.c.stream_id, SPANS.c.shape_id, stretch), org_ids))
+    single = MemoRead(session, SINGLE_COLUMNS)
     singles = single.read(session, _of_orgs(
         select(*single.selected)
-        .where(UsageSpan.started_at < end, UsageSpan.ended_at > start, not_(alike)),
-        org_ids))
-    plan_of = _plans_of(session, {row[4] for row in groups} | {row[13] for row in singles},
-                        {row[6] for row in groups} | {row[9] for row in singles})
-    org_of = _orgs_of(session, {row[3] for row in groups} | {row[1] for row in singles})
-    text, shape, span_id = _texts(), _shapes(), _id_of(micro)
+        .where(SPANS.c.started_at < end, SPANS.c.ended_at > start, not_(alike)), org_ids))
+    streams = _streams(session, {row[0] for row in groups} | {row[1] for row in singles})
+    shapes = Shapes(session).attributes({row[1] for row in groups}
+                                        | {row[2] for row in singles})
     found: dict[uuid.UUID, list[Span]] = defaultdict(list)
-    for (resource_id, kind, meter, project_id, allocation_id, user_id, offering_id,
-         provider_id, unit, started_at, ended_at, attributes, quantity, ids) in groups:
-        span_ids = tuple(span_id(i) for i in ids.split(","))
-        found[org_of[project_id]].append(Span(
-            id=span_ids[0], project_id=str(text(project_id)), resource_kind=kind,
-            resource_id=resource_id, meter=meter,
-            quantity=Decimal(quantity).scaleb(-6) if micro else Decimal(quantity), unit=unit,
-            started_at=started_at, ended_at=ended_at, offering_id=text(offering_id),
-            provider_id=text(provider_id), user_id=text(user_id),
-            attributes=shape(attributes), plan_id=plan_of(allocation_id, offering_id),
-            span_ids=span_ids))
-    for (one_id, project_id, kind, resource_id, meter, quantity, unit, started_at,
-         ended_at, offering_id, provider_id, user_id, attributes, allocation_id) in singles:
-        found[org_of[project_id]].append(Span(
-            id=str(one_id), project_id=str(text(project_id)), resource_kind=kind,
-            resource_id=resource_id, meter=meter, quantity=quantity, unit=unit,
-            started_at=started_at, ended_at=ended_at, offering_id=text(offering_id),
-            provider_id=text(provider_id), user_id=text(user_id),
-            attributes=attributes or {}, plan_id=plan_of(allocation_id, offering_id)))
+    for stream_id, shape_id, started_at, ended_at, quantity, ids in groups:
+        stream = streams[stream_id]
+        span_ids = tuple(map(int, ids.split(",")))
+        found[stream.org_id].append(stream.span(
+            span_ids[0], Decimal(quantity).scaleb(-6) if micro else Decimal(quantity),
+            started_at, ended_at, shapes[shape_id], span_ids))
+    for span_id, stream_id, shape_id, quantity, started_at, ended_at in singles:
+        stream = streams[stream_id]
+        found[stream.org_id].append(stream.span(
+            span_id, quantity, started_at, ended_at, shapes[shape_id]))
     return found
 
 
 def _of_orgs(stmt: Select[Any], org_ids: set[uuid.UUID] | None) -> Select[Any]:
     if org_ids is None:
         return stmt
-    return stmt.where(UsageSpan.project_id.in_(
-        select(Project.id).where(Project.organization_id.in_(org_ids))))
-
-
-def _orgs_of(session: Session, project_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
-    """Each project's sponsoring organization."""
-    found: dict[uuid.UUID, uuid.UUID] = {}
-    ordered = sorted(project_ids)
-    for start in range(0, len(ordered), 500):
-        found.update((project_id, org_id) for project_id, org_id in session.execute(
-            select(Project.id, Project.organization_id).where(
-                Project.id.in_(ordered[start:start + 500]))))
-    return found
+    return stmt.where(SPANS.c.stream_id.in_(select(STREAMS.c.id).where(
+        STREAMS.c.project_id.in_(
+            select(Project.id).where(Project.organization_id.in_(org_ids))))))
 
 
 def _summed_columns(micro: bool) -> list[ColumnElement[Any]]:
-    """Per owner, shape and stretch between cuts: first start, last end, shape, the
-    exact sum of the quantities (micro-units on SQLite) and the span ids."""
-    quantity = func.sum(cast(func.round(UsageSpan.quantity * MICRO_UNITS), BigInteger)) \
-        if micro else func.sum(UsageSpan.quantity)
-    return [*OWNER, func.min(UsageSpan.started_at).label("started_at"),
-            func.max(UsageSpan.ended_at).label("ended_at"), SHAPE.label("shape"),
+    """Per stream, shape and stretch between cuts: first start, last end, the exact sum
+    of the quantities (micro-units on SQLite) and the span ids."""
+    quantity = func.sum(sql_cast(func.round(SPANS.c.quantity * MICRO_UNITS), BigInteger)) \
+        if micro else func.sum(SPANS.c.quantity)
+    return [SPANS.c.stream_id, SPANS.c.shape_id,
+            func.min(SPANS.c.started_at).label("started_at"),
+            func.max(SPANS.c.ended_at).label("ended_at"),
             type_coerce(quantity, NullType()).label("quantity"),
-            func.aggregate_strings(cast(UsageSpan.id, String), ",").label("ids")]
+            func.aggregate_strings(sql_cast(SPANS.c.id, String), ",").label("ids")]
 
 
-def _id_of(sqlite: bool) -> Callable[[str], str]:
-    """A span's id as ``str(uuid)`` writes it, from its text in the database (SQLite
-    keeps 32 bare hex digits; PostgreSQL writes the dashes already)."""
-    if not sqlite:
-        return str
-    return lambda h: f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+def _streams(session: Session, stream_ids: set[int]) -> dict[int, _Stream]:
+    """The streams by id, each with its organization and the plan pricing it."""
+    read = MemoRead(session, STREAM_COLUMNS)
+    rows: list[tuple[Any, ...]] = []
+    ordered = sorted(stream_ids)
+    for start in range(0, len(ordered), CHUNK):
+        rows.extend(read.read(session, select(*read.selected).where(
+            STREAMS.c.id.in_(ordered[start:start + CHUNK]))))
+    org_of = _orgs_of(session, {row[1] for row in rows})
+    plan_of = _plans_of(session, {row[2] for row in rows if row[2] is not None},
+                        {row[4] for row in rows if row[4] is not None})
+    text = _texts()
+    return {stream_id: _Stream(
+        org_id=org_of[project_id], project_id=str(text(project_id)), resource_kind=kind,
+        resource_id=resource_id, meter=meter, unit=unit, offering_id=text(offering_id),
+        provider_id=text(provider_id), user_id=text(user_id),
+        plan_id=plan_of(allocation_id, offering_id))
+        for (stream_id, project_id, allocation_id, provider_id, offering_id, user_id, kind,
+             resource_id, meter, unit) in rows}
+
+
+def _orgs_of(session: Session, project_ids: Iterable[uuid.UUID]
+             ) -> dict[uuid.UUID, uuid.UUID]:
+    """Each project's sponsoring organization."""
+    found: dict[uuid.UUID, uuid.UUID] = {}
+    ordered = sorted(set(project_ids))
+    for start in range(0, len(ordered), CHUNK):
+        found.update((project_id, org_id) for project_id, org_id in session.execute(
+            select(Project.id, Project.organization_id).where(
+                Project.id.in_(ordered[start:start + CHUNK]))))
+    return found
 
 
 def _texts() -> Callable[[uuid.UUID | None], str | None]:
-    """``str(value)``, once per distinct object (reads give one object per distinct id)."""
+    """``str(value)``, once per distinct object (a read gives one object per distinct
+    id, and the rows keep every object alive while the memo is used)."""
     memo: dict[int, str] = {}
 
     def text(value: uuid.UUID | None) -> str | None:
@@ -174,19 +209,6 @@ def _texts() -> Callable[[uuid.UUID | None], str | None]:
         return found
 
     return text
-
-
-def _shapes() -> Callable[[str | None], dict[str, Any]]:
-    """Attributes from their JSON text, parsed once per distinct text."""
-    memo: dict[str | None, dict[str, Any]] = {}
-
-    def shape(raw: str | None) -> dict[str, Any]:
-        found = memo.get(raw)
-        if found is None:
-            found = memo[raw] = (json.loads(raw) if raw else None) or {}
-        return found
-
-    return shape
 
 
 def _plans_of(session: Session, allocation_ids: set[uuid.UUID], offering_ids: set[uuid.UUID]

@@ -18,7 +18,7 @@ from ocx.domain.billing.models import Invoice, InvoiceLine
 from ocx.domain.billing.schemas import Person, ProjectSummary, QuotaPeriod, ResourceUsage
 from ocx.domain.identity.models import Membership, Project, ProjectRole, User
 from ocx.domain.identity.service import find_project
-from ocx.domain.metering.models import UsageSpan
+from ocx.domain.metering.models import UsageShape, UsageSpan
 from ocx.domain.policy import Action
 from ocx.errors import NotFound
 
@@ -47,12 +47,16 @@ def _usage(session: Session, lines: list[InvoiceLine]) -> dict[str, list[Resourc
 
 
 def _last_span_attributes(session: Session, lines: list[InvoiceLine]) -> dict[str, Any]:
-    ids = [uuid.UUID(i) for line in lines for i in line.span_ids]
+    """The attributes of the last (by end) of the lines' spans: its shape's. Ids that
+    are not integers (lines rated before spans had integer ids) are passed over."""
+    ids = sorted({i for line in lines for i in line.span_ids if isinstance(i, int)})
     if not ids:
         return {}
-    span = session.scalar(select(UsageSpan).where(UsageSpan.id.in_(ids))
-                          .order_by(UsageSpan.ended_at.desc()).limit(1))
-    return dict(span.attributes or {}) if span else {}
+    attributes = session.scalar(
+        select(UsageShape.attributes).join(UsageSpan, UsageSpan.shape_id == UsageShape.id)
+        .where(UsageSpan.id.in_(ids))
+        .order_by(UsageSpan.ended_at.desc(), UsageSpan.id.desc()).limit(1))
+    return dict(attributes or {})
 
 
 def _people(session: Session, project: Project) -> list[Person]:

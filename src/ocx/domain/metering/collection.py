@@ -19,8 +19,8 @@ from ocx.domain.actor import SYSTEM
 from ocx.domain.allocations.models import Allocation
 from ocx.domain.marketplace.models import Offering
 from ocx.domain.metering.bulk import collector_paused
-from ocx.domain.metering.ingest import Ingested, Owner, checkpoint, ingest
-from ocx.domain.metering.models import OpenInterval, UsageCursor
+from ocx.domain.metering.ingest import BY_TIME, Ingested, Owner, checkpoint, ingest
+from ocx.domain.metering.models import UsageCursor, UsageStream
 from ocx.domain.operations import service as operations
 from ocx.domain.operations.handlers import HandlerContext, OperationRef
 from ocx.drivers import stored_settings as driver_settings
@@ -97,7 +97,7 @@ def _record(session: Session, offering: Offering, events: list[UsageEvent],
     cursor = _cursor(session, offering)
     owners = owners_of(session, offering)
     total = Ingested()
-    remaining = sorted(events, key=lambda e: e.at)
+    remaining = sorted(events, key=BY_TIME)
     # The first batch has no cursor yet: its months start at its first event.
     after = cursor.collected_until or (remaining[0].at if remaining else None)
     for boundary in month_starts(after, until):
@@ -126,8 +126,9 @@ def collect_offering(ctx: HandlerContext, op: OperationRef) -> dict[str, Any]:
         tenants = set(owners_of(session, offering))
         seen_until = cursor.collected_until if cursor else None
         live = {rid: kind for rid, kind in session.execute(
-            select(OpenInterval.resource_id, OpenInterval.resource_kind)
-            .where(OpenInterval.offering_id == offering_id))}
+            select(UsageStream.resource_id, UsageStream.resource_kind)
+            .where(UsageStream.offering_id == offering_id,
+                   UsageStream.open_since.is_not(None)))}
     until = utcnow() - SETTLE
     if "until" in op.payload:  # a backfill (or a test) up to a given time
         until = min(until, datetime.fromisoformat(str(op.payload["until"])))

@@ -1,42 +1,42 @@
 """Ingesting provider events into usage spans, and checkpointing open intervals.
 
-Each live resource has one open interval (its shape and state since its last change).
-An event closes the resource's interval into a span and opens the next one (or none:
-the resource is gone). Every event id is claimed in ``usage_events`` first, under its
-unique constraint, so ingesting an event twice — a replayed batch, a collector that
-crashed before committing its cursor, two workers racing — changes nothing.
+Each live resource has one open interval (its shape and state since its last change),
+kept on its usage stream. An event closes the resource's interval into a span and
+opens the next one (or none: the resource is gone). Ingesting an event twice (a
+replayed batch, a collector that crashed before committing its cursor, two workers
+racing) changes nothing: an event already ingested is found by its time, either as the
+event of the span it closed (a stream's span is unique by its end) or in the ledger of
+events that closed none (``usage_events``, unique by event id), and skipped.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from operator import attrgetter
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, func, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from ocx.domain.metering.bulk import BulkDelete, BulkInsert, BulkUpdate, MemoRead, ToDriver
-from ocx.domain.metering.meters import meter_of
-from ocx.domain.metering.models import IngestedEvent, OpenInterval, UsageSpan
+from ocx.domain.metering.bulk import BulkInsert, BulkUpdate, MemoRead, ToDriver
+from ocx.domain.metering.meters import MICROSECOND, Meter, meter_of
+from ocx.domain.metering.models import IngestedEvent, UsageSpan, UsageStream
+from ocx.domain.metering.streams import Shapes, StreamOf, dialect_insert, stream_ids
 from ocx.drivers.usage import UsageEvent
-from ocx.persistence.base import utcnow
 
 CHUNK = 500  # ids per IN (...) query
 Key = tuple[str, str]  # (resource kind, resource id)
-INTERVALS = cast(Table, OpenInterval.__table__)
+STREAMS = cast(Table, UsageStream.__table__)
 SPANS = cast(Table, UsageSpan.__table__)
 EVENTS = cast(Table, IngestedEvent.__table__)
-SPAN_COLUMNS = ("id", "created_at", "updated_at", "project_id", "allocation_id", "provider_id",
-                "offering_id", "user_id", "resource_kind", "resource_id", "meter", "quantity",
-                "unit", "started_at", "ended_at", "source_event_id", "attributes")
-INTERVAL_COLUMNS = ("id", "provider_id", "offering_id", "project_id", "allocation_id",
-                    "resource_kind", "resource_id", "attributes", "since", "last_event_id")
-MOVING_COLUMNS = ("attributes", "since", "last_event_id")  # what an event changes
-RAW_IDS = ("id", "provider_id", "offering_id", "project_id", "allocation_id")
+SPAN_COLUMNS = ("stream_id", "shape_id", "started_at", "ended_at", "quantity",
+                "source_event_id")
+OPEN_COLUMNS = ("open_since", "open_shape_id")  # a stream's open interval
+BY_TIME = attrgetter("at")  # an event's time (sorting key)
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Ingested:
     """What one ingestion did."""
 
     events: int = 0  # new events applied
-    duplicates: int = 0  # events already ingested before
+    duplicates: int = 0  # events ingested before (or earlier in the batch)
     unattributed: int = 0  # events of tenants that are no OCX allocation
     spans: int = 0  # spans written
 
@@ -64,35 +64,21 @@ class Ingested:
                         self.unattributed + other.unattributed, self.spans + other.spans)
 
 
-@dataclass
+@dataclass(slots=True)
 class Interval:
-    """An open interval being worked on (a row of ``usage_open_intervals``). In
-    :func:`ingest` its ids (RAW_IDS) are kept as the database driver gives and takes
-    them: read, copied into spans and written back without conversion."""
+    """A live resource's open interval being worked on: its stream (its id, or for a
+    resource first seen in this batch its owner, the id resolved when written), its meter,
+    and its shape since ``since`` (``since_bound``: that time as the driver takes it,
+    once known)."""
 
-    id: uuid.UUID
-    provider_id: uuid.UUID
-    offering_id: uuid.UUID
-    project_id: uuid.UUID
-    allocation_id: uuid.UUID | None
-    resource_kind: str
+    stream_id: int | None
+    stream: StreamOf | None
+    kind: str
     resource_id: str
-    attributes: dict[str, Any]
+    meter: Meter
+    shape_id: int
     since: datetime
-    last_event_id: str
-
-    def row(self) -> tuple[Any, ...]:
-        """The values of INTERVAL_COLUMNS."""
-        return tuple(getattr(self, name) for name in INTERVAL_COLUMNS)
-
-    def span(self, span_id: Any, ended_at: datetime, source_event_id: str,
-             now: datetime) -> tuple[Any, ...]:
-        """The span from ``since`` to ``ended_at`` (the values of SPAN_COLUMNS)."""
-        meter = meter_of(self.resource_kind)
-        return (span_id, now, now, self.project_id, self.allocation_id, self.provider_id,
-                self.offering_id, None, self.resource_kind, self.resource_id, meter.name,
-                meter.quantity(self.attributes, self.since, ended_at), meter.unit, self.since,
-                ended_at, source_event_id, self.attributes)
+    since_bound: Any = None
 
 
 def span_event_id(provider_id: uuid.UUID, resource_id: str, started_at: datetime,
@@ -101,75 +87,115 @@ def span_event_id(provider_id: uuid.UUID, resource_id: str, started_at: datetime
     return f"{provider_id}:{resource_id}:{started_at.isoformat()}:{ended_at.isoformat()}"
 
 
-def _insert(session: Session, table: Any) -> Insert:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return cast(Insert, dialect.insert(table))
-
-
-def known_events(session: Session, rows: Mapping[str, datetime]) -> set[str]:
-    """Which event ids (each with its event's time) were ingested before: in the ledger
-    (events that closed no span) or as a span's ``source_event_id`` (the events that
-    closed one, at its end)."""
-    if not rows:
-        return set()
-    return (_known(session, EVENTS.c.source_event_id, EVENTS.c.at, rows)
-            | _known(session, SPANS.c.source_event_id, SPANS.c.ended_at, rows))
-
-
-def _known(session: Session, ids: Any, times: Any, rows: Mapping[str, datetime]) -> set[str]:
-    """Which of the ids are in ``ids``' table: by the batch's time range (``times`` is
-    indexed) when few rows fall in it (the usual re-read overlap), else by id (a long
-    first read, say)."""
-    in_range = (times >= min(rows.values()), times <= max(rows.values()))
-    recorded = session.scalar(select(func.count()).select_from(ids.table).where(*in_range))
-    if (recorded or 0) <= len(rows):
-        return {i for i in session.scalars(select(ids).where(*in_range)) if i in rows}
-    wanted = list(rows)
+def known_events(session: Session, events: Sequence[UsageEvent]) -> set[str]:
+    """Ids of events ingested before, among or beside ``events`` (sorted by time): in
+    the ledger (events that closed no span) or as the event of a span (which it closed
+    at its end). Both are read by the batch's time range (indexed) when it holds few
+    rows, the usual re-read overlap; when it holds more than the batch (a collector that
+    repeats old events, say, stretching the range over months), the ledger is read by
+    the batch's ids and the spans by the batch's times."""
+    first, last, most = events[0].at, events[-1].at, len(events)
     known: set[str] = set()
-    for start in range(0, len(wanted), CHUNK):
-        known.update(session.scalars(select(ids).where(ids.in_(wanted[start:start + CHUNK]))))
+    for column, times, by_time in ((EVENTS.c.source_event_id, EVENTS.c.at, False),
+                                   (SPANS.c.source_event_id, SPANS.c.ended_at, True)):
+        in_range = list(session.scalars(select(column).where(
+            times >= first, times <= last).limit(most + 1)))
+        if len(in_range) <= most:
+            known.update(in_range)
+            continue
+        keys: list[Any] = sorted({e.at for e in events}) if by_time else sorted(
+            {e.source_event_id for e in events})
+        lookup = times if by_time else column
+        for start in range(0, len(keys), CHUNK):
+            known.update(session.scalars(select(column).where(
+                lookup.in_(keys[start:start + CHUNK]))))
     return known
+
+
+class Quantities:
+    """A span's quantity from its meter, shape and times (``Meter.quantity``), as the
+    database driver takes it: computed in integer micro-units where the shape's amount
+    is a whole number (a server's hours: always), once per distinct shape otherwise."""
+
+    def __init__(self, session: Session, attributes: Mapping[int, Mapping[str, Any]]) -> None:
+        self.attributes = attributes
+        self.amounts: dict[tuple[str, int], int | None] = {}
+        dialect = session.get_bind().dialect
+        self.float = dialect.name == "sqlite"  # SQLite keeps numerics as floating point
+        processor = SPANS.c.quantity.type.dialect_impl(dialect).bind_processor(dialect)
+        self.bind: Callable[[Any], Any] = processor or (lambda value: value)
+
+    def exact(self, meter: Meter, shape_id: int, since: datetime, until: datetime
+              ) -> int | Decimal:
+        """The quantity: in micro-units (an int) where the amount is whole, else as
+        ``Meter.quantity`` gives it."""
+        key = (meter.name, shape_id)
+        amount = self.amounts.get(key, -1)
+        if amount == -1:
+            amount = self.amounts[key] = _whole_amount(meter, self.attributes[shape_id])
+        if amount is None:  # a fractional amount: Decimal all the way
+            return meter.quantity(self.attributes[shape_id], since, until)
+        return _micro(amount, since, until)
+
+    def decimal(self, meter: Meter, shape_id: int, since: datetime, until: datetime
+                ) -> Decimal:
+        """The quantity as a Decimal."""
+        quantity = self.exact(meter, shape_id, since, until)
+        return Decimal(quantity).scaleb(-6) if isinstance(quantity, int) else quantity
+
+    def __call__(self, meter: Meter, shape_id: int, since: datetime, until: datetime) -> Any:
+        """The quantity as the driver takes it."""
+        amount = self.amounts.get((meter.name, shape_id))
+        quantity = self.exact(meter, shape_id, since, until) if amount is None \
+            else _micro(amount, since, until)
+        if quantity.__class__ is not int:
+            return self.bind(quantity)
+        # SQLite: the double nearest the six-decimal value, as float(Decimal) gives.
+        return quantity / 1_000_000 if self.float else Decimal(quantity).scaleb(-6)
+
+
+def _micro(amount: int, since: datetime, until: datetime) -> int:
+    """``amount`` x the hours from ``since`` to ``until``, in micro-units, rounded half
+    to even as ``Decimal.quantize`` rounds ``Meter.quantity``."""
+    micro, rest = divmod(amount * ((until - since) // MICROSECOND), 3600)
+    if rest > 1800 or (rest == 1800 and micro & 1):
+        micro += 1
+    return micro
+
+
+def _whole_amount(meter: Meter, attributes: Mapping[str, Any]) -> int | None:
+    """The meter's amount for these attributes when it is a whole number, else None."""
+    if meter.amount_key is None:
+        return 1
+    value = Decimal(str(attributes.get(meter.amount_key) or 0))
+    return int(value) if value == value.to_integral_value() else None
 
 
 def _load_open(session: Session, provider_id: uuid.UUID, keys: set[Key]
                ) -> dict[Key, Interval]:
+    """The open intervals of the resources ``keys`` (one read of all the provider's when
+    the batch touches most of them)."""
     found: dict[Key, Interval] = {}
-    ordered = sorted(keys)
-    table = INTERVALS
-    read = MemoRead(session, [table.c[n] for n in INTERVAL_COLUMNS], raw=RAW_IDS)
-    of_provider = select(*read.selected).where(table.c.provider_id == provider_id)
+    table = STREAMS
+    read = MemoRead(session, [table.c.id, table.c.resource_kind, table.c.resource_id,
+                              table.c.open_shape_id, table.c.open_since])
+    of_provider = select(*read.selected).where(table.c.provider_id == provider_id,
+                                               table.c.open_since.is_not(None))
     live = session.scalar(select(func.count()).select_from(table).where(
-        table.c.provider_id == provider_id)) or 0
-    if len(ordered) > CHUNK and live <= 4 * len(ordered):
+        table.c.provider_id == provider_id, table.c.open_since.is_not(None))) or 0
+    if len(keys) > CHUNK and live <= 4 * len(keys):
         queries = [of_provider]  # most of them: one read, not one (scanning) read per chunk
     else:
+        ordered = sorted(keys)
         queries = [of_provider.where(tuple_(table.c.resource_kind, table.c.resource_id).in_(
             ordered[start:start + CHUNK])) for start in range(0, len(ordered), CHUNK)]
     for query in queries:
-        for row in read.read(session, query):
-            interval = Interval(*row)
-            key = (interval.resource_kind, interval.resource_id)
+        for stream_id, kind, resource_id, shape_id, since in read.read(session, query):
+            key = (kind, resource_id)
             if key in keys:
-                found[key] = interval
+                found[key] = Interval(stream_id, None, kind, resource_id, meter_of(kind),
+                                      shape_id, since)
     return found
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _new_ids(session: Session) -> Iterator[Any]:
-    """New row ids, as the driver takes them: a random (version 4) UUID whose last 32
-    bits count up, so that one batch's rows sit side by side in the primary key's index
-    (a fully random key dirties a page of it per row)."""
-    dialect = session.get_bind().dialect
-    processor = SPANS.c.id.type.dialect_impl(dialect).bind_processor(dialect)
-    base = uuid.uuid4().int & ~0xFFFF_FFFF
-    if processor is not None and processor(uuid.UUID(int=base)) == f"{base:032x}":
-        return (f"{base | n:032x}" for n in range(1 << 32))  # SQLite: the bare hex digits
-    if processor is None:  # PostgreSQL: UUID objects
-        return (uuid.UUID(int=base | n) for n in range(1 << 32))
-    return (processor(uuid.UUID(int=base | n)) for n in range(1 << 32))
 
 
 class _Applier:
@@ -177,44 +203,31 @@ class _Applier:
 
     def __init__(self, session: Session, provider_id: uuid.UUID,
                  owners: Mapping[str, Owner], intervals: dict[Key, Interval]) -> None:
-        self.owners, self.intervals = owners, intervals
-        # Rows are built as the driver takes them: ids as read, the rest converted once.
-        self.raw_id, self.stamp = ToDriver(session, SPANS.c.id), ToDriver(
-            session, SPANS.c.started_at)
-        self.json = ToDriver(session, SPANS.c.attributes)
-        dialect = session.get_bind().dialect
-        self.number = SPANS.c.quantity.type.dialect_impl(dialect).bind_processor(
-            dialect) or _same
-        self.provider_id = self.raw_id(provider_id)
-        self.new_ids = _new_ids(session)
-        self.loaded = {interval.id for interval in intervals.values()}
-        self.changed: set[Any] = set()  # ids of loaded intervals that moved on
-        self.spans: list[tuple[Any, ...]] = []
+        self.provider_id, self.owners, self.intervals = provider_id, owners, intervals
+        self.shapes = Shapes(session)
+        self.quantity = Quantities(session, self.shapes.attributes(
+            interval.shape_id for interval in intervals.values()))
+        self.stamp = ToDriver(session, SPANS.c.started_at)
+        self.loaded = {interval.stream_id for interval in intervals.values()}
+        self.spans: list[tuple[Any, ...]] = []  # rows of SPAN_COLUMNS, bound
+        # Spans of resources first seen in this batch, with their interval: their
+        # stream's id is known only when written.
+        self.pending: list[tuple[Interval, tuple[Any, ...]]] = []
         self.closed: set[str] = set()  # ids of the events that closed a span
-        self.now = self.stamp(utcnow())
-        self.shapes: dict[Any, dict[str, Any]] = {}
-        self.merged: dict[Any, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self.merged: dict[tuple[Any, ...], int] = {}
 
-    def shared(self, attributes: dict[str, Any]) -> dict[str, Any]:
-        """One dict per distinct set of attributes: converted to JSON once per batch."""
+    def changed_shape(self, shape_id: int, change: Mapping[str, Any]) -> int:
+        """The shape ``shape_id`` updated by ``change``, merged once per distinct pair (a
+        server stopping, starting, resizing: the same few changes)."""
         try:
-            key = tuple(sorted(attributes.items()))
-            return self.shapes.setdefault(key, attributes)
-        except TypeError:  # an unhashable value: left as it is
-            return attributes
-
-    def changed_shape(self, attributes: dict[str, Any], change: Mapping[str, Any]
-                      ) -> dict[str, Any]:
-        """The shared dict of ``attributes`` updated by ``change``, merged once per
-        distinct pair (a server stopping, starting, resizing: the same few changes)."""
-        try:
-            key = (id(attributes), *change.items())
+            key = (shape_id, *change.items())
             found = self.merged.get(key)
         except TypeError:  # an unhashable value: merged every time
-            return self.shared({**attributes, **change})
-        if found is None:  # the entry keeps ``attributes`` alive: its id stays its own
-            found = self.merged[key] = (attributes, self.shared({**attributes, **change}))
-        return found[1]
+            return self.shapes.id_of({**self.shapes.by_id[shape_id], **change})
+        if found is None:
+            found = self.merged[key] = self.shapes.id_of(
+                {**self.shapes.by_id[shape_id], **change})
+        return found
 
     def apply(self, event: UsageEvent) -> bool:
         """Apply one event; whether it belonged to an OCX allocation."""
@@ -222,55 +235,61 @@ class _Applier:
         current = self.intervals.get(key)
         if current is None:
             return self._open(key, event)
-        at = max(event.at, current.since)  # an event older than a checkpoint counts from it
-        if at > current.since:
-            self._close(current, at, event.source_event_id)
+        since, shape_id, at = current.since, current.shape_id, event.at
+        if at > since:  # (an event older than a checkpoint counts from it)
+            event_id = event.source_event_id
+            self.closed.add(event_id)
+            stamp = self.stamp
+            ended = stamp(at)
+            span = (current.stream_id, shape_id, current.since_bound or stamp(since), ended,
+                    self.quantity(current.meter, shape_id, since, at), event_id)
+            if current.stream_id is None:
+                self.pending.append((current, span))
+            else:
+                self.spans.append(span)
+            current.since, current.since_bound = at, ended
         if event.attributes is None:
             del self.intervals[key]
         else:
-            current.attributes = self.changed_shape(current.attributes, event.attributes)
-            current.since, current.last_event_id = at, event.source_event_id
-            self.changed.add(current.id)
+            current.shape_id = self.changed_shape(shape_id, event.attributes)
         return True
-
-    def _close(self, current: Interval, at: datetime, event_id: str) -> None:
-        """The span ``current`` ends with at ``at``: a row of SPAN_COLUMNS, bound."""
-        meter, stamp = meter_of(current.resource_kind), self.stamp
-        quantity = meter.quantity(current.attributes, current.since, at)
-        self.closed.add(event_id)
-        self.spans.append((
-            next(self.new_ids), self.now, self.now, current.project_id,
-            current.allocation_id, current.provider_id, current.offering_id, None,
-            current.resource_kind, current.resource_id, meter.name, self.number(quantity),
-            meter.unit, stamp(current.since), stamp(at), event_id,
-            self.json(current.attributes)))
 
     def _open(self, key: Key, event: UsageEvent) -> bool:
         owner = self.owners.get(event.tenant_id)
         if owner is None:
             return False
         if event.attributes is not None:
-            raw = self.raw_id
-            self.intervals[key] = Interval(
-                next(self.new_ids), self.provider_id, raw(owner.offering_id),
-                raw(owner.project_id), raw(owner.allocation_id), event.resource_kind,
-                event.resource_id, self.shared(dict(event.attributes)), event.at,
-                event.source_event_id)
+            meter = meter_of(event.resource_kind)
+            stream = StreamOf(owner.project_id, owner.allocation_id, owner.provider_id,
+                              owner.offering_id, owner.user_id, event.resource_kind,
+                              event.resource_id, meter.name, meter.unit)
+            self.intervals[key] = Interval(None, stream, event.resource_kind,
+                                           event.resource_id, meter,
+                                           self.shapes.id_of(event.attributes), event.at)
         return True
 
     def write(self, session: Session) -> None:
-        """Spans inserted; closed intervals deleted, changed ones updated in place (by
-        primary key: no index changes) and new ones inserted, one statement each."""
+        """Streams that stopped closed; new resources' streams found or created; the
+        open intervals written on their streams; the spans inserted."""
+        live = list(self.intervals.values())
+        # New resources' intervals: those still open, and those closed in this batch
+        # (a resource created and deleted between two collections) that have spans.
+        new = [interval for interval in [*live, *(pending[0] for pending in self.pending)]
+               if interval.stream_id is None]
+        if new:
+            ids = stream_ids(session, (cast(StreamOf, i.stream) for i in new))
+            for interval in new:
+                interval.stream_id = ids[cast(StreamOf, interval.stream).key]
+        stamp = self.stamp
+        self.spans.extend((interval.stream_id, *span[1:]) for interval, span in self.pending)
+        self.pending = []
+        still_open = {interval.stream_id for interval in live}
+        update = BulkUpdate(session, STREAMS, OPEN_COLUMNS, "id", bound=OPEN_COLUMNS)
+        update.execute([(None, None, stream_id) for stream_id in self.loaded
+                        if stream_id not in still_open])
+        update.execute([(i.since_bound or stamp(i.since), i.shape_id, i.stream_id)
+                        for i in live])
         BulkInsert(session, SPANS, SPAN_COLUMNS, bound=SPAN_COLUMNS).execute(self.spans)
-        live = {interval.id: interval for interval in self.intervals.values()}
-        BulkDelete(session, INTERVALS, "id", bound=RAW_IDS).execute(
-            [(interval_id,) for interval_id in self.loaded if interval_id not in live])
-        json, stamp = self.json, self.stamp
-        BulkUpdate(session, INTERVALS, MOVING_COLUMNS, "id", bound=INTERVAL_COLUMNS).execute(
-            [(json(live[i].attributes), stamp(live[i].since), live[i].last_event_id, i)
-             for i in self.changed if i in live])
-        BulkInsert(session, INTERVALS, INTERVAL_COLUMNS, bound=RAW_IDS).execute(
-            [interval.row() for interval in live.values() if interval.id not in self.loaded])
 
 
 def ingest(session: Session, provider_id: uuid.UUID, owners: Mapping[str, Owner],
@@ -280,7 +299,7 @@ def ingest(session: Session, provider_id: uuid.UUID, owners: Mapping[str, Owner]
 
     ``owners`` maps provider tenant ids to OCX owners; events of other tenants are
     recorded but count nothing. Idempotent: events ingested before are skipped. An event
-    that closes a span is known by the span's unique ``source_event_id``; the others
+    that closes a span is known by that span (its stream and end are unique); the others
     (a resource created, an unattributed tenant's) go to the ledger, ``usage_events``.
     Two workers writing the same new event collide on one of these unique keys: one
     transaction fails, its operation is retried and then finds the event known.
@@ -288,12 +307,12 @@ def ingest(session: Session, provider_id: uuid.UUID, owners: Mapping[str, Owner]
     """
     if not events:
         return Ingested()
-    times = {e.source_event_id: e.at for e in events}
-    seen = known_events(session, times)
+    ordered = events if in_order else sorted(events, key=BY_TIME)
+    seen = known_events(session, ordered)
     fresh, keys = [], set()
-    for event in events if in_order else sorted(events, key=lambda e: e.at):
+    for event in ordered:
         if event.source_event_id not in seen:
-            seen.add(event.source_event_id)  # a repeat within the batch counts once
+            seen.add(event.source_event_id)  # a repeat within the batch is a duplicate
             fresh.append(event)
             keys.add((event.resource_kind, event.resource_id))
     applier = _Applier(session, provider_id, owners, _load_open(session, provider_id, keys))
@@ -302,7 +321,7 @@ def ingest(session: Session, provider_id: uuid.UUID, owners: Mapping[str, Owner]
     closed = applier.closed
     BulkInsert(session, EVENTS, ("source_event_id", "at")).execute(
         [(e.source_event_id, e.at) for e in fresh if e.source_event_id not in closed])
-    return Ingested(events=len(fresh) - unattributed, duplicates=len(times) - len(fresh),
+    return Ingested(events=len(fresh) - unattributed, duplicates=len(ordered) - len(fresh),
                     unattributed=unattributed, spans=len(applier.spans))
 
 
@@ -310,23 +329,28 @@ def checkpoint(session: Session, at: datetime, *, offering_id: uuid.UUID | None 
     """Close every open interval (of one offering, or all) at ``at`` and reopen it there.
 
     So a month can be rated up to its end while servers still run. The spans get
-    deterministic ids (:func:`span_event_id`): checkpointing the same time twice writes
-    nothing the second time. Returns the number of spans written.
+    deterministic event ids (:func:`span_event_id`) and end at ``at``: checkpointing the
+    same time twice writes nothing the second time (a stream's spans end at distinct
+    times). Returns the number of spans written.
     """
-    due = [INTERVALS.c.since < at]
+    due = [STREAMS.c.open_since < at]
     if offering_id is not None:
-        due.append(INTERVALS.c.offering_id == offering_id)
-    now = utcnow()
-    read = MemoRead(session, [INTERVALS.c[n] for n in INTERVAL_COLUMNS])
-    rows = read.read(session, select(*read.selected).where(*due))
-    spans = [dict(zip(SPAN_COLUMNS, interval.span(
-                 uuid.uuid4(), at, span_event_id(interval.provider_id, interval.resource_id,
-                                   interval.since, at), now), strict=True))
-             for interval in (Interval(*row) for row in rows)]
-    if not spans:
+        due.append(STREAMS.c.offering_id == offering_id)
+    rows = session.execute(select(
+        STREAMS.c.id, STREAMS.c.provider_id, STREAMS.c.resource_kind, STREAMS.c.resource_id,
+        STREAMS.c.open_shape_id, STREAMS.c.open_since).where(*due)).all()
+    if not rows:
         return 0
+    shapes = Shapes(session)
+    quantity = Quantities(session, shapes.attributes(row.open_shape_id for row in rows))
+    spans = [{"stream_id": row.id, "shape_id": row.open_shape_id, "started_at": row.open_since,
+              "ended_at": at, "quantity": quantity.decimal(
+                  meter_of(row.resource_kind), row.open_shape_id, row.open_since, at),
+              "source_event_id": span_event_id(row.provider_id, row.resource_id,
+                                               row.open_since, at)}
+             for row in rows]
     written = list(session.scalars(
-        _insert(session, UsageSpan).on_conflict_do_nothing()  # type: ignore[attr-defined]
-        .returning(UsageSpan.source_event_id), spans))
-    session.execute(update(INTERVALS).where(*due).values(since=at))
+        dialect_insert(session, UsageSpan).on_conflict_do_nothing().returning(UsageSpan.id),
+        spans))
+    session.execute(STREAMS.update().where(*due).values(open_since=at))
     return len(written)

@@ -27,9 +27,13 @@ class Meter:
 
     def quantity(self, attributes: Mapping[str, Any], started_at: datetime,
                  ended_at: datetime) -> Decimal:
-        """The span's quantity: hours, or ``attributes[amount_key]`` x hours."""
+        """The span's quantity: hours, or ``attributes[amount_key]`` x hours, rounded
+        once, half to even, to six decimals. The amount multiplies the microseconds
+        (exactly) before the one division: dividing first would round the hours to 28
+        digits, and the product of a rounded value can land on the wrong side of a tie
+        (3 GiB for 600 us is exactly 0.0000005 GiB-hours; 3 x 0.0000001666...67 is not)."""
         amount = Decimal(str(attributes.get(self.amount_key) or 0)) if self.amount_key else 1
-        return (amount * hours_between(started_at, ended_at)).quantize(QUANTUM)
+        return amount_hours(amount, started_at, ended_at).quantize(QUANTUM)
 
 
 METERS: dict[str, Meter] = {
@@ -41,6 +45,12 @@ METERS: dict[str, Meter] = {
     "bucket_requests": Meter("object.requests", "request", "requests"),
     "bucket_transfer_out": Meter("object.transfer_out", "GiB", "transfer_out_gib"),
 }
+
+
+def amount_hours(amount: Decimal | int, started_at: datetime, ended_at: datetime) -> Decimal:
+    """``amount`` x the hours from ``started_at`` to ``ended_at``: the amount multiplies
+    the microseconds, then one division (exact to 28 digits, and never a false tie)."""
+    return amount * Decimal((ended_at - started_at) // MICROSECOND) / MICROSECONDS_PER_HOUR
 
 
 def hours_between(started_at: datetime, ended_at: datetime) -> Decimal:
