@@ -49,7 +49,7 @@ from ocx.domain.allocations.states import AllocationState
 from ocx.domain.identity.models import Organization, Project
 from ocx.domain.marketplace.models import Offering, Provider
 from ocx.domain.metering.collection import record_batch
-from ocx.domain.metering.models import UsageSpan
+from ocx.domain.metering.models import UsageShape, UsageSpan
 from ocx.drivers.usage import UsageEvent
 from ocx.persistence.db import make_engine
 from ocx.persistence.migrate import upgrade
@@ -207,7 +207,8 @@ def span_totals(engine: Engine) -> tuple[Counter[Shape], Decimal]:
     minutes: Counter[Shape] = Counter()
     with engine.connect() as conn:
         rows = conn.execute(select(UsageSpan.started_at, UsageSpan.ended_at,
-                                   UsageSpan.attributes))
+                                   UsageShape.attributes)
+                            .join(UsageShape, UsageShape.id == UsageSpan.shape_id))
         for started, ended, attributes in rows:
             minutes[(attributes["state"], attributes["vcpus"])] += int(
                 (ended - started).total_seconds() // 60)
