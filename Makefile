@@ -60,7 +60,7 @@ test: $(VENV)/.installed-test system-packages  ## lint, type-check and run every
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 	@# Exit code 5 is "no tests collected": a marker filter that selects nothing is no failure.
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup; status=$$?; [ $$status -eq 5 ] && echo "pytest: no tests selected" && status=0; exit $$status
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25 --junitxml=test-artifacts/junit.xml; status=$$?; [ $$status -eq 5 ] && echo "pytest: no tests selected" && status=0; exit $$status
 
 lint: $(VENV)/.installed-test  ## ruff and mypy only
 	$(BIN)/ruff check src tests
