@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, cast
 
 from sqlalchemy import Table, select
@@ -49,8 +50,9 @@ class StreamOf:
     meter: str
     unit: str
 
-    @property
+    @cached_property
     def key(self) -> str:
+        """:func:`stream_key`, computed once (a batch looks a new stream up several times)."""
         return stream_key(self)
 
     def values(self) -> dict[str, Any]:
