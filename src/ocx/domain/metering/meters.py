@@ -55,7 +55,7 @@ def amount_hours(amount: Decimal | int, started_at: datetime, ended_at: datetime
 
 def hours_between(started_at: datetime, ended_at: datetime) -> Decimal:
     """Hours from ``started_at`` to ``ended_at``, exact to the microsecond (Decimal)."""
-    return Decimal((ended_at - started_at) // MICROSECOND) / MICROSECONDS_PER_HOUR
+    return amount_hours(1, started_at, ended_at)
 
 
 def meter_of(resource_kind: str) -> Meter:
